@@ -1,0 +1,90 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	restclient "k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Backend is what the simulator needs of a Kubernetes API server: a client
+// configuration, a kubeconfig a person can use, and a way to stop. The
+// embedded Server is one; External stands for a cluster given by kubeconfig.
+type Backend interface {
+	// RESTConfig is a client configuration with full rights.
+	RESTConfig() *restclient.Config
+	// WriteKubeconfig writes a kubeconfig that kubectl uses as is.
+	WriteKubeconfig(path string) error
+	// Stop releases what the backend holds.
+	Stop() error
+}
+
+// External is a cluster nodesim did not start, reached through a kubeconfig
+// (`--kubeconfig`); it runs in real time.
+type External struct {
+	path   string
+	config *restclient.Config
+}
+
+var _ Backend = &External{}
+
+// NewExternal loads a kubeconfig and checks the cluster answers.
+func NewExternal(ctx context.Context, kubeconfigPath string) (*External, error) {
+	config, err := clientcmd.BuildConfigFromFlags("", kubeconfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfigPath, err)
+	}
+	client, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfigPath, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx); err != nil {
+		return nil, fmt.Errorf("cluster of %s not ready: %w", kubeconfigPath, err)
+	}
+	if err := ensureNamespaces(ctx, config); err != nil {
+		return nil, err
+	}
+	return &External{path: kubeconfigPath, config: config}, nil
+}
+
+// RESTConfig is the kubeconfig's client configuration.
+func (e *External) RESTConfig() *restclient.Config { return restclient.CopyConfig(e.config) }
+
+// WriteKubeconfig copies the kubeconfig nodesim was given.
+func (e *External) WriteKubeconfig(path string) error {
+	b, err := os.ReadFile(e.path)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b, 0o600)
+}
+
+// Stop does nothing: the cluster is not nodesim's.
+func (e *External) Stop() error { return nil }
+
+// createNamespace creates a namespace unless it exists, retrying while the
+// server is still settling (admission waits for its informers).
+func createNamespace(ctx context.Context, client kubernetes.Interface, name string) error {
+	var last error
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		_, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+		if err == nil || apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), last)
+		case <-time.After(delay):
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package apiserver
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// ContextName names the cluster, user and context of the kubeconfig nodesim
+// writes.
+const ContextName = "nodesim"
+
+// Kubeconfig returns a kubeconfig for the admin user: the CA, the server
+// address with TLS server name "localhost" (the serving certificate's name),
+// and the admin client certificate.
+func (s *Server) Kubeconfig() ([]byte, error) {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[ContextName] = &clientcmdapi.Cluster{
+		Server:                   s.url,
+		CertificateAuthorityData: s.pki.CA.CertPEM,
+		TLSServerName:            "localhost",
+	}
+	cfg.AuthInfos[ContextName] = &clientcmdapi.AuthInfo{
+		ClientCertificateData: s.pki.Admin.CertPEM,
+		ClientKeyData:         s.pki.Admin.KeyPEM,
+	}
+	cfg.Contexts[ContextName] = &clientcmdapi.Context{Cluster: ContextName, AuthInfo: ContextName, Namespace: "default"}
+	cfg.CurrentContext = ContextName
+	return clientcmd.Write(*cfg)
+}
+
+// WriteKubeconfig writes Kubeconfig to path, readable by its owner only.
+func (s *Server) WriteKubeconfig(path string) error {
+	b, err := s.Kubeconfig()
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b, 0o600)
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so a reader
+// never sees half a file.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"k8s.io/client-go/kubernetes"
+)
+
+// testServer is shared by the tests of this package: starting etcd and the
+// API server takes seconds, and each test works in names of its own.
+var testServer *Server
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	s, err := Start(context.Background(), Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	testServer = s
+	code := m.Run()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop:", err)
+		return 1
+	}
+	return code
+}
+
+// newClient is a client of the shared server; protobuf when asked.
+func newClient(t testing.TB, protobuf bool) kubernetes.Interface {
+	t.Helper()
+	cfg := testServer.RESTConfig()
+	if protobuf {
+		cfg.ContentType = "application/vnd.kubernetes.protobuf"
+		cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	}
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -1,0 +1,131 @@
+package apiserver
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"time"
+)
+
+// certValidity is how long the generated certificates last: a run's PKI is
+// thrown away with the run, a year is plenty for `serve`.
+const certValidity = 365 * 24 * time.Hour
+
+// keyPair is a PEM certificate and its PEM private key.
+type keyPair struct {
+	CertPEM []byte
+	KeyPEM  []byte
+	cert    *x509.Certificate
+	key     crypto.Signer
+}
+
+// pki is the run's certificate authority and the certificates it signed.
+type pki struct {
+	CA      keyPair
+	Serving keyPair // the API server's, for the names in serverNames
+	Admin   keyPair // a system:masters client, written into the kubeconfig
+}
+
+// serverNames are the DNS names the serving certificate is valid for; the
+// kubeconfig names the server by IP and sets TLS server name "localhost";
+// the server's own loopback client asks for "apiserver-loopback-client".
+var serverNames = []string{"localhost", "nodesim", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "apiserver-loopback-client"}
+
+// newPKI makes a fresh CA and signs a serving certificate for ips and the
+// names above, and an admin client certificate.
+func newPKI(ips []net.IP) (*pki, error) {
+	ca, err := newCert(nil, x509.Certificate{
+		Subject:               pkix.Name{CommonName: "nodesim-ca"},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("certificate authority: %w", err)
+	}
+	serving, err := newCert(&ca, x509.Certificate{
+		Subject:     pkix.Name{CommonName: "nodesim-apiserver"},
+		DNSNames:    serverNames,
+		IPAddresses: ips,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("serving certificate: %w", err)
+	}
+	admin, err := newCert(&ca, x509.Certificate{
+		Subject:     pkix.Name{CommonName: AdminUser, Organization: []string{"system:masters"}},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin client certificate: %w", err)
+	}
+	return &pki{CA: ca, Serving: serving, Admin: admin}, nil
+}
+
+// signClient signs a client certificate for a user in groups, for identities
+// such as system:node:<name> that virtual kubelets and tests present.
+func (p *pki) signClient(user string, groups []string) (keyPair, error) {
+	return newCert(&p.CA, x509.Certificate{
+		Subject:     pkix.Name{CommonName: user, Organization: groups},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+}
+
+// newCert creates an ECDSA P-256 key and a certificate from template, signed
+// by parent (self-signed when parent is nil).
+func newCert(parent *keyPair, template x509.Certificate) (keyPair, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return keyPair{}, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return keyPair{}, err
+	}
+	now := time.Now()
+	template.SerialNumber = serial
+	template.NotBefore = now.Add(-time.Minute)
+	template.NotAfter = now.Add(certValidity)
+	signerCert, signerKey := &template, crypto.Signer(key)
+	if parent != nil {
+		signerCert, signerKey = parent.cert, parent.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, &template, signerCert, key.Public(), signerKey)
+	if err != nil {
+		return keyPair{}, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return keyPair{}, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return keyPair{}, err
+	}
+	return keyPair{
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+		cert:    cert,
+		key:     key,
+	}, nil
+}
+
+// newToken returns a random bearer token.
+func newToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
