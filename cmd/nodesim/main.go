@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"k8s.io/klog/v2"
 )
 
 // Exit statuses of every command (INTERFACE.md).
@@ -31,9 +34,17 @@ func (e *exitError) Unwrap() error { return e.err }
 func badInput(err error) error { return &exitError{code: exitBadInput, err: err} }
 
 func main() {
+	quietLibraryLogs()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:]))
+}
+
+// quietLibraryLogs keeps the API server's and etcd's informational klog
+// lines off the terminal; errors still reach stderr.
+func quietLibraryLogs() {
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 }
 
 // run executes the command line and returns the exit status.

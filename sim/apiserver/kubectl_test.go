@@ -150,6 +150,12 @@ func TestKubectlExplainAndRaw(t *testing.T) {
 	if out := kubectl(t, "get", "--raw", "/api/v1/namespaces/kube-node-lease"); !strings.Contains(out, `"name":"kube-node-lease"`) {
 		t.Fatalf("get --raw namespace: %s", out)
 	}
+	if out := kubectl(t, "version"); !strings.Contains(out, "Server Version: v1.") {
+		t.Fatalf("kubectl version: %s", out)
+	}
+	for _, short := range []string{"ns", "no", "po", "ev", "all"} {
+		kubectl(t, "get", short, "-A")
+	}
 	out = kubectl(t, "api-resources")
 	for _, want := range []string{"nodes", "pods", "leases", "events", "namespaces"} {
 		if !strings.Contains(out, want) {

@@ -3,10 +3,12 @@ package apiserver
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"testing"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
 )
 
 // testServer is shared by the tests of this package: starting etcd and the
@@ -18,6 +20,8 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	klog.LogToStderr(false) // the server's informational logs drown test output
+	klog.SetOutput(io.Discard)
 	s, err := Start(context.Background(), Config{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

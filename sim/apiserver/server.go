@@ -29,7 +29,6 @@ import (
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
-	utilcompatibility "k8s.io/apiserver/pkg/util/compatibility"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
@@ -217,7 +216,7 @@ func (s *Server) build(cfg Config, listener net.Listener, etcdURL string) (*gene
 		return nil, err
 	}
 	c := genericapiserver.NewRecommendedConfig(codecs)
-	c.EffectiveVersion = utilcompatibility.DefaultBuildEffectiveVersion()
+	c.EffectiveVersion = newServedVersion()
 
 	serving, err := dynamiccertificates.NewStaticCertKeyContent("serving-cert", s.pki.Serving.CertPEM, s.pki.Serving.KeyPEM)
 	if err != nil {

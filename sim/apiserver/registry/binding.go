@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
 
@@ -18,7 +17,7 @@ import (
 
 // BindingREST serves pods/binding: what a scheduler posts to place a pod.
 type BindingREST struct {
-	store *registry.Store
+	store *Store
 }
 
 var _ rest.NamedCreater = &BindingREST{}

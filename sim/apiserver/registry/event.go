@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/nodesim/nodesim/sim/apiserver/printers"
@@ -38,7 +37,7 @@ func (eventStrategy) ValidateUpdate(_ context.Context, obj, _ runtime.Object) fi
 }
 
 // NewEventStorage builds the storage of core/v1 events with the given TTL.
-func NewEventStorage(o Options, ttl time.Duration) (*genericregistry.Store, error) {
+func NewEventStorage(o Options, ttl time.Duration) (*Store, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
@@ -49,6 +48,7 @@ func NewEventStorage(o Options, ttl time.Duration) (*genericregistry.Store, erro
 		newListFunc: func() runtime.Object { return &corev1.EventList{} },
 		plural:      corev1.Resource("events"),
 		singular:    corev1.Resource("event"),
+		shortNames:  []string{"ev"},
 		strategy:    eventStrategy{base: newBase(o.Scheme, true)},
 		tables:      printers.EventTable(o.Clock),
 		ttlFunc:     func(runtime.Object, uint64, bool) (uint64, error) { return seconds, nil },

@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/nodesim/nodesim/sim/apiserver/validation"
@@ -21,7 +20,7 @@ import (
 // drain` uses. nodesim serves no PodDisruptionBudgets, so every eviction is
 // allowed and deletes the pod with the eviction's delete options.
 type EvictionREST struct {
-	store *registry.Store
+	store *Store
 }
 
 var (

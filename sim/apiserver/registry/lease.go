@@ -6,7 +6,6 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/nodesim/nodesim/sim/apiserver/printers"
@@ -34,7 +33,7 @@ func (leaseStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) 
 }
 
 // NewLeaseStorage builds the storage of coordination.k8s.io/v1 leases.
-func NewLeaseStorage(o Options) (*genericregistry.Store, error) {
+func NewLeaseStorage(o Options) (*Store, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 
 	"github.com/nodesim/nodesim/sim/apiserver/printers"
 	"github.com/nodesim/nodesim/sim/apiserver/validation"
@@ -18,7 +17,7 @@ import (
 // object at once and leaves what was in it (the `kubernetes` finalizer is
 // shown, as kube-apiserver adds it, but not waited on).
 type NamespaceStorage struct {
-	Namespace *genericregistry.Store
+	Namespace *Store
 	Status    *StatusREST
 }
 
@@ -84,6 +83,7 @@ func NewNamespaceStorage(o Options) (*NamespaceStorage, error) {
 		newListFunc: func() runtime.Object { return &corev1.NamespaceList{} },
 		plural:      corev1.Resource("namespaces"),
 		singular:    corev1.Resource("namespace"),
+		shortNames:  []string{"ns"},
 		strategy:    s,
 		tables:      printers.NamespaceTable(o.Clock),
 	})

@@ -6,7 +6,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 
 	"github.com/nodesim/nodesim/sim/apiserver/printers"
 	"github.com/nodesim/nodesim/sim/apiserver/validation"
@@ -14,7 +13,7 @@ import (
 
 // NodeStorage is the storage of nodes and of nodes/status.
 type NodeStorage struct {
-	Node   *genericregistry.Store
+	Node   *Store
 	Status *StatusREST
 }
 
@@ -61,6 +60,7 @@ func NewNodeStorage(o Options) (*NodeStorage, error) {
 		newListFunc: func() runtime.Object { return &corev1.NodeList{} },
 		plural:      corev1.Resource("nodes"),
 		singular:    corev1.Resource("node"),
+		shortNames:  []string{"no"},
 		strategy:    s,
 		tables:      printers.NodeTable(o.Clock),
 	})

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/client-go/tools/cache"
 
@@ -19,7 +18,7 @@ import (
 
 // PodStorage is the storage of pods and their subresources.
 type PodStorage struct {
-	Pod      *genericregistry.Store
+	Pod      *Store
 	Status   *StatusREST
 	Binding  *BindingREST
 	Eviction *EvictionREST
@@ -128,6 +127,8 @@ func NewPodStorage(o Options) (*PodStorage, error) {
 		newListFunc: func() runtime.Object { return &corev1.PodList{} },
 		plural:      corev1.Resource("pods"),
 		singular:    corev1.Resource("pod"),
+		shortNames:  []string{"po"},
+		categories:  []string{"all"},
 		strategy:    s,
 		tables:      printers.PodTable(o.Clock),
 		indexByNode: true,

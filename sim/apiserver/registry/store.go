@@ -85,6 +85,8 @@ type resource struct {
 	singular    schema.GroupResource
 	strategy    strategy
 	tables      rest.TableConvertor
+	shortNames  []string
+	categories  []string
 	indexByNode bool // pods: index spec.nodeName so per-node watches stay cheap
 	ttlFunc     func(obj runtime.Object, existing uint64, update bool) (uint64, error)
 }
@@ -96,7 +98,26 @@ type strategy interface {
 	rest.ResetFieldsStrategy
 }
 
-func newStore(o Options, r resource) (*genericregistry.Store, error) {
+// Store is a resource's storage with the short names and categories kubectl
+// knows it by (`kubectl get no`, `kubectl get all`).
+type Store struct {
+	*genericregistry.Store
+	shortNames []string
+	categories []string
+}
+
+var (
+	_ rest.ShortNamesProvider = &Store{}
+	_ rest.CategoriesProvider = &Store{}
+)
+
+// ShortNames are the resource's abbreviations.
+func (s *Store) ShortNames() []string { return s.shortNames }
+
+// Categories are the groups of resources this one is listed in.
+func (s *Store) Categories() []string { return s.categories }
+
+func newStore(o Options, r resource) (*Store, error) {
 	store := &genericregistry.Store{
 		NewFunc:                   r.newFunc,
 		NewListFunc:               r.newListFunc,
@@ -118,13 +139,13 @@ func newStore(o Options, r resource) (*genericregistry.Store, error) {
 	if err := store.CompleteWithOptions(opts); err != nil {
 		return nil, fmt.Errorf("%s storage: %w", r.kind, err)
 	}
-	return store, nil
+	return &Store{Store: store, shortNames: r.shortNames, categories: r.categories}, nil
 }
 
 // statusStore returns a copy of store that writes through the status
 // strategy, for a /status subresource.
-func statusStore(store *genericregistry.Store, s strategy) *StatusREST {
-	st := *store
+func statusStore(store *Store, s strategy) *StatusREST {
+	st := *store.Store
 	st.CreateStrategy = nil
 	st.DeleteStrategy = nil
 	st.UpdateStrategy = s
