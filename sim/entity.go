@@ -2,6 +2,7 @@ package sim
 
 import (
 	"container/heap"
+	"context"
 	"errors"
 	"iter"
 	"math/rand/v2"
@@ -187,4 +188,18 @@ func (h *eventHeap) Pop() any {
 	old[n-1] = nil
 	*h = old[:n-1]
 	return ev
+}
+
+type entityKey struct{}
+
+// WithEntity returns a context that carries en, for the API transport to
+// learn whose request it carries and at what virtual time.
+func WithEntity(ctx context.Context, en *Entity) context.Context {
+	return context.WithValue(ctx, entityKey{}, en)
+}
+
+// EntityFrom returns the entity a context carries, if any.
+func EntityFrom(ctx context.Context) (*Entity, bool) {
+	en, ok := ctx.Value(entityKey{}).(*Entity)
+	return en, ok && en != nil
 }

@@ -1,0 +1,159 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Clients are the API clients of one kubelet (its heartbeat client).
+type Clients struct {
+	Core         corev1client.CoreV1Interface
+	Coordination coordinationv1client.CoordinationV1Interface
+}
+
+// Observer hears of every node object the kubelet wrote, so that condition
+// and taint changes can be traced whoever made them.
+type Observer interface {
+	NodeWritten(en *sim.Entity, node *corev1.Node)
+}
+
+// Kubelet is one virtual kubelet.
+type Kubelet struct {
+	cfg      Config
+	clients  Clients
+	runtime  Runtime
+	observer Observer
+	en       *sim.Entity
+	procs    []*sim.Proc
+	timers   []*sim.Timer
+
+	// machine identity, drawn once per node from its random stream
+	machineID, systemUUID, bootID string
+
+	// node is the kubelet's view of its Node object (its node lister).
+	node                 *corev1.Node
+	registered           bool
+	lastStatusReportTime time.Time
+	// delayAfterNodeStatusChange is the random offset added to the report
+	// period after a change, so that nodes do not post in step.
+	delayAfterNodeStatusChange time.Duration
+	runtimeState               runtimeState
+	startedAt                  time.Time
+	pressure                   Pressure
+	// statusBusy is the status mutex: the fast update skips a tick while
+	// the status loop is posting.
+	statusBusy bool
+
+	latestLease *coordinationv1.Lease
+}
+
+// New builds a kubelet for the node cfg describes.
+func New(cfg Config, clients Clients, runtime Runtime, observer Observer) (*Kubelet, error) {
+	if err := cfg.complete(); err != nil {
+		return nil, err
+	}
+	if clients.Core == nil || clients.Coordination == nil {
+		return nil, fmt.Errorf("node %s: API clients are required", cfg.Name)
+	}
+	if runtime == nil {
+		return nil, fmt.Errorf("node %s: a container runtime is required", cfg.Name)
+	}
+	return &Kubelet{cfg: cfg, clients: clients, runtime: runtime, observer: observer}, nil
+}
+
+// Name is the node's name.
+func (k *Kubelet) Name() string { return k.cfg.Name }
+
+// Node is the kubelet's view of its Node object (nil before registration).
+func (k *Kubelet) Node() *corev1.Node { return k.node }
+
+// SetNode updates the kubelet's view of its Node object after someone else
+// wrote it, as its node informer would.
+func (k *Kubelet) SetNode(node *corev1.Node) { k.node = node }
+
+// Start starts the kubelet on en at en's current time: the status loop
+// (which registers the node first), the fast first-Ready update, the lease
+// loop and the runtime poll, as kubelet.Run does.
+func (k *Kubelet) Start(en *sim.Entity) {
+	k.en = en
+	now := en.Now()
+	k.startedAt = now
+	rnd := en.Rand()
+	if k.machineID == "" {
+		k.machineID = fmt.Sprintf("%016x%016x", rnd.Uint64(), rnd.Uint64())
+		k.systemUUID = newUUID(rnd)
+	}
+	k.bootID = newUUID(rnd) // every start is a boot of the kubelet's view
+	k.runtimeState = runtimeState{}
+	k.lastStatusReportTime = time.Time{}
+	k.delayAfterNodeStatusChange = 0
+	k.latestLease = nil
+
+	k.procs = append(k.procs[:0],
+		en.Go(now, "node-status", k.statusLoop),
+		en.Go(now, "fast-status", k.fastStatusUpdateOnce),
+		en.Go(now, "node-lease", k.leaseLoop),
+	)
+	k.timers = k.timers[:0]
+	k.scheduleRuntimeUp(now.Add(runtimeUpPeriod))
+}
+
+// Stop stops every loop of the kubelet, as killing the process would.
+func (k *Kubelet) Stop() {
+	for _, p := range k.procs {
+		p.Stop()
+	}
+	for _, t := range k.timers {
+		t.Stop()
+	}
+	k.procs, k.timers = nil, nil
+}
+
+func (k *Kubelet) scheduleRuntimeUp(at time.Time) {
+	k.timers = append(k.timers[:0], k.en.At(at, func() {
+		k.updateRuntimeUp(k.en.Now())
+		k.scheduleRuntimeUp(k.en.Now().Add(runtimeUpPeriod))
+	}))
+}
+
+// ctx is the context of the kubelet's requests: it carries the entity, so
+// the API transport knows whose request it is and at what virtual time.
+func (k *Kubelet) ctx() context.Context {
+	return sim.WithEntity(context.Background(), k.en)
+}
+
+// jitter returns d lengthened by up to factor of itself, as wait.Jitter.
+func (k *Kubelet) jitter(d time.Duration, factor float64) time.Duration {
+	return d + time.Duration(k.en.Rand().Float64()*factor*float64(d))
+}
+
+// traceError is what a failed request says in the trace: the API's own
+// message, which names no address or port, so traces stay reproducible.
+func traceError(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return status.Status().Message
+	}
+	var fault interface{ Fault() string }
+	if errors.As(err, &fault) {
+		return fault.Fault()
+	}
+	return "request failed"
+}
+
+func newUUID(rnd interface{ Uint64() uint64 }) string {
+	a, b := rnd.Uint64(), rnd.Uint64()
+	b = b&^(0xc000<<48) | (0x8000 << 48) // RFC 4122 variant
+	a = a&^(0xf000) | 0x4000             // version 4
+	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", a>>32, (a>>16)&0xffff, a&0xffff, b>>48, b&0xffffffffffff)
+}

@@ -1,0 +1,392 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Pressure says which resources the node is short of (eviction signals
+// past their thresholds).
+type Pressure struct {
+	Memory, Disk, PID bool
+}
+
+// SetPressure changes the node's eviction signals; the status loop reports
+// them at its next run.
+func (k *Kubelet) SetPressure(p Pressure) { k.pressure = p }
+
+// statusLoop is syncNodeStatus every nodeStatusUpdateFrequency (jittered
+// 4 %), after one runtime poll, as the kubelet starts it.
+func (k *Kubelet) statusLoop(p *sim.Proc) {
+	k.updateRuntimeUp(p.Now())
+	for {
+		k.syncNodeStatus(p)
+		p.Sleep(k.jitter(k.cfg.NodeStatusUpdateFrequency, heartbeatJitter))
+	}
+}
+
+// syncNodeStatus registers the node if it is not yet, then updates its
+// status.
+func (k *Kubelet) syncNodeStatus(p *sim.Proc) {
+	k.statusBusy = true
+	defer func() { k.statusBusy = false }()
+	if !k.registered {
+		k.registerWithAPIServer(p)
+	}
+	_ = k.updateNodeStatus(p) // the kubelet logs and waits for the next period
+}
+
+// updateNodeStatus tries up to five times to update the node's status.
+func (k *Kubelet) updateNodeStatus(p *sim.Proc) error {
+	for i := range nodeStatusUpdateRetry {
+		if err := k.tryUpdateNodeStatus(p, i); err == nil {
+			return nil
+		}
+	}
+	return errors.New("update node status exceeds retry count")
+}
+
+// tryUpdateNodeStatus posts the status if it changed or the report period
+// passed. The first try starts from the kubelet's own view of the node;
+// retries GET it from the API server.
+func (k *Kubelet) tryUpdateNodeStatus(p *sim.Proc, try int) error {
+	original := k.node
+	if try > 0 {
+		got, err := k.clients.Core.Nodes().Get(k.ctx(), k.cfg.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		k.node, original = got, got
+	}
+	if original == nil {
+		return errors.New("node not found")
+	}
+	node, changed := k.updateNode(p.Now(), original)
+	if !changed && !k.isUpdateStatusPeriodExpired(p.Now()) {
+		return nil
+	}
+	// A change (or a restart) draws a new random offset for the next
+	// report; a post because the period expired keeps the cadence.
+	if changed || k.lastStatusReportTime.IsZero() {
+		k.delayAfterNodeStatusChange = k.calculateDelay()
+	} else {
+		k.delayAfterNodeStatusChange = 0
+	}
+	return k.patchNodeStatus(p, original, node, changed)
+}
+
+func (k *Kubelet) isUpdateStatusPeriodExpired(now time.Time) bool {
+	return now.Sub(k.lastStatusReportTime) >= k.cfg.NodeStatusReportFrequency+k.delayAfterNodeStatusChange
+}
+
+// calculateDelay is a random offset of -50 %..+50 % of the report period.
+func (k *Kubelet) calculateDelay() time.Duration {
+	return time.Duration(float64(k.cfg.NodeStatusReportFrequency) * (-0.5 + k.en.Rand().Float64()))
+}
+
+// patchNodeStatus posts the difference between original and node as a
+// strategic-merge patch of nodes/status.
+func (k *Kubelet) patchNodeStatus(p *sim.Proc, original, node *corev1.Node, changed bool) error {
+	updated, err := k.patchStatus(original, node)
+	if err != nil {
+		return err
+	}
+	k.lastStatusReportTime = p.Now()
+	k.node = updated
+	if changed || k.cfg.TraceAllHeartbeats {
+		k.en.Trace(sim.Record{Event: sim.EventNodeStatusPosted, Node: k.cfg.Name})
+	}
+	if k.observer != nil {
+		k.observer.NodeWritten(k.en, updated)
+	}
+	return nil
+}
+
+// patchStatus posts node's status (and metadata) as a strategic-merge patch
+// against original, as the kubelet's PatchNodeStatus does. (Its fix-up for
+// changed addresses is not needed: a virtual node's addresses never change.)
+func (k *Kubelet) patchStatus(original, node *corev1.Node) (*corev1.Node, error) {
+	oldData, err := json.Marshal(original)
+	if err != nil {
+		return nil, err
+	}
+	diff := node.DeepCopy()
+	diff.Spec = original.Spec
+	newData, err := json.Marshal(diff)
+	if err != nil {
+		return nil, err
+	}
+	patch, err := strategicpatch.CreateTwoWayMergePatch(oldData, newData, corev1.Node{})
+	if err != nil {
+		return nil, err
+	}
+	return k.clients.Core.Nodes().Patch(k.ctx(), k.cfg.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status")
+}
+
+// updateNode runs the status setters on a copy of original and says whether
+// anything but heartbeat times changed.
+func (k *Kubelet) updateNode(now time.Time, original *corev1.Node) (*corev1.Node, bool) {
+	node := original.DeepCopy()
+	k.setNodeStatus(now, node)
+	return node, nodeStatusHasChanged(&original.Status, &node.Status)
+}
+
+// fastStatusUpdateOnce posts the first Ready status as soon as the node is
+// ready instead of at the next status period: every 100 ms until then, for
+// at most 120 s.
+func (k *Kubelet) fastStatusUpdateOnce(p *sim.Proc) {
+	start := p.Now()
+	for !k.fastNodeStatusUpdate(p, p.Now().Sub(start) >= nodeReadyGracePeriod) {
+		p.Sleep(fastStatusUpdatePeriod)
+	}
+}
+
+func (k *Kubelet) fastNodeStatusUpdate(p *sim.Proc, timeout bool) bool {
+	if timeout {
+		return true
+	}
+	original := k.node
+	if original == nil || k.statusBusy {
+		return false
+	}
+	ready := findCondition(original.Status.Conditions, corev1.NodeReady)
+	if ready == nil {
+		return false
+	}
+	if ready.Status == corev1.ConditionTrue {
+		return true
+	}
+	k.updateRuntimeUp(p.Now())
+	node, changed := k.updateNode(p.Now(), original)
+	if !changed {
+		return false
+	}
+	if ready := findCondition(node.Status.Conditions, corev1.NodeReady); ready == nil || ready.Status == corev1.ConditionFalse {
+		return false
+	}
+	if err := k.patchNodeStatus(p, original, node, true); err != nil {
+		k.syncNodeStatus(p)
+	}
+	return true
+}
+
+// setNodeStatus runs the kubelet's status setters, in the kubelet's order.
+func (k *Kubelet) setNodeStatus(now time.Time, node *corev1.Node) {
+	k.setAddresses(node)
+	k.setMachineInfo(node)
+	k.setVersionInfo(node)
+	node.Status.DaemonEndpoints.KubeletEndpoint.Port = k.cfg.Port
+	node.Status.NodeInfo.OperatingSystem = k.cfg.OperatingSystem
+	node.Status.NodeInfo.Architecture = k.cfg.Architecture
+	t := metav1.NewTime(now)
+	setPressureCondition(node, t, corev1.NodeMemoryPressure, k.pressure.Memory,
+		"KubeletHasInsufficientMemory", "kubelet has insufficient memory available",
+		"KubeletHasSufficientMemory", "kubelet has sufficient memory available")
+	setPressureCondition(node, t, corev1.NodeDiskPressure, k.pressure.Disk,
+		"KubeletHasDiskPressure", "kubelet has disk pressure",
+		"KubeletHasNoDiskPressure", "kubelet has no disk pressure")
+	setPressureCondition(node, t, corev1.NodePIDPressure, k.pressure.PID,
+		"KubeletHasInsufficientPID", "kubelet has insufficient PID available",
+		"KubeletHasSufficientPID", "kubelet has sufficient PID available")
+	k.setReadyCondition(node, t)
+}
+
+func (k *Kubelet) setAddresses(node *corev1.Node) {
+	node.Status.Addresses = []corev1.NodeAddress{
+		{Type: corev1.NodeInternalIP, Address: k.cfg.InternalIP.String()},
+		{Type: corev1.NodeHostName, Address: k.cfg.Name},
+	}
+}
+
+func (k *Kubelet) setMachineInfo(node *corev1.Node) {
+	node.Status.NodeInfo.MachineID = k.machineID
+	node.Status.NodeInfo.SystemUUID = k.systemUUID
+	node.Status.NodeInfo.BootID = k.bootID
+	node.Status.Capacity = k.capacity()
+	node.Status.Allocatable = k.allocatable()
+}
+
+func (k *Kubelet) setVersionInfo(node *corev1.Node) {
+	node.Status.NodeInfo.KernelVersion = k.cfg.KernelVersion
+	node.Status.NodeInfo.OSImage = k.cfg.OSImage
+	node.Status.NodeInfo.ContainerRuntimeVersion = k.cfg.ContainerRuntimeVersion
+	node.Status.NodeInfo.KubeletVersion = k.cfg.KubeletVersion
+}
+
+// capacity is the machine's, with the hugepage sizes the kubelet always
+// reports.
+func (k *Kubelet) capacity() corev1.ResourceList {
+	c := k.cfg.Capacity.DeepCopy()
+	for _, hp := range []corev1.ResourceName{"hugepages-1Gi", "hugepages-2Mi"} {
+		if _, ok := c[hp]; !ok {
+			c[hp] = *resource.NewQuantity(0, resource.BinarySI)
+		}
+	}
+	return c
+}
+
+// allocatable is capacity less systemReserved, kubeReserved and the hard
+// eviction thresholds, clamped at zero.
+func (k *Kubelet) allocatable() corev1.ResourceList {
+	capacity := k.capacity()
+	out := corev1.ResourceList{}
+	for name, q := range capacity {
+		v := q.DeepCopy()
+		for _, reserved := range []corev1.ResourceList{k.cfg.SystemReserved, k.cfg.KubeReserved} {
+			if r, ok := reserved[name]; ok {
+				v.Sub(r)
+			}
+		}
+		if threshold, ok := evictionThreshold(k.cfg.EvictionHard, name, q); ok {
+			v.Sub(threshold)
+		}
+		if v.Sign() < 0 {
+			v = *resource.NewQuantity(0, q.Format)
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// evictionThreshold is the hard eviction threshold that reduces allocatable
+// for a resource: memory.available for memory, nodefs.available for
+// ephemeral storage; a percentage is of capacity.
+func evictionThreshold(hard map[string]string, name corev1.ResourceName, capacity resource.Quantity) (resource.Quantity, bool) {
+	signal := map[corev1.ResourceName]string{
+		corev1.ResourceMemory:           "memory.available",
+		corev1.ResourceEphemeralStorage: "nodefs.available",
+	}[name]
+	value, ok := hard[signal]
+	if signal == "" || !ok {
+		return resource.Quantity{}, false
+	}
+	if pct, isPct := parsePercent(value); isPct {
+		return *resource.NewQuantity(int64(float64(capacity.Value())*pct/100), capacity.Format), true
+	}
+	q, err := resource.ParseQuantity(value)
+	if err != nil {
+		return resource.Quantity{}, false
+	}
+	return q, true
+}
+
+func parsePercent(s string) (float64, bool) {
+	if len(s) < 2 || s[len(s)-1] != '%' {
+		return 0, false
+	}
+	var v float64
+	for _, c := range s[:len(s)-1] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + float64(c-'0')
+	}
+	return v, true
+}
+
+// setPressureCondition is the kubelet's Memory/Disk/PIDPressure setter: the
+// heartbeat moves every time, the transition time only on a flip.
+func setPressureCondition(node *corev1.Node, now metav1.Time, typ corev1.NodeConditionType, pressure bool,
+	trueReason, trueMessage, falseReason, falseMessage string) {
+	condition := findCondition(node.Status.Conditions, typ)
+	if condition == nil {
+		node.Status.Conditions = append(node.Status.Conditions, corev1.NodeCondition{Type: typ, Status: corev1.ConditionUnknown})
+		condition = &node.Status.Conditions[len(node.Status.Conditions)-1]
+	}
+	condition.LastHeartbeatTime = now
+	switch {
+	case pressure && condition.Status != corev1.ConditionTrue:
+		condition.Status, condition.Reason, condition.Message = corev1.ConditionTrue, trueReason, trueMessage
+		condition.LastTransitionTime = now
+	case !pressure && condition.Status != corev1.ConditionFalse:
+		condition.Status, condition.Reason, condition.Message = corev1.ConditionFalse, falseReason, falseMessage
+		condition.LastTransitionTime = now
+	}
+}
+
+// setReadyCondition is the kubelet's Ready setter: True with KubeletReady
+// unless the runtime, the network or missing capacity say otherwise.
+func (k *Kubelet) setReadyCondition(node *corev1.Node, now metav1.Time) {
+	ready := corev1.NodeCondition{
+		Type: corev1.NodeReady, Status: corev1.ConditionTrue,
+		Reason: "KubeletReady", Message: "kubelet is posting ready status",
+		LastHeartbeatTime: now,
+	}
+	errs := []error{k.runtimeState.runtimeErrors(now.Time), k.runtimeState.networkErrors()}
+	var missing []string
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods, corev1.ResourceEphemeralStorage} {
+		if _, ok := node.Status.Capacity[name]; !ok {
+			missing = append(missing, string(name))
+		}
+	}
+	if len(missing) > 0 {
+		errs = append(errs, errors.New("missing node capacity for resources: "+strings.Join(missing, ", ")))
+	}
+	if err := utilerrors.NewAggregate(errs); err != nil {
+		ready = corev1.NodeCondition{
+			Type: corev1.NodeReady, Status: corev1.ConditionFalse,
+			Reason: "KubeletNotReady", Message: err.Error(),
+			LastHeartbeatTime: now,
+		}
+	}
+	if old := findCondition(node.Status.Conditions, corev1.NodeReady); old != nil {
+		if old.Status == ready.Status {
+			ready.LastTransitionTime = old.LastTransitionTime
+		} else {
+			ready.LastTransitionTime = now
+		}
+		*old = ready
+		return
+	}
+	ready.LastTransitionTime = now
+	node.Status.Conditions = append(node.Status.Conditions, ready)
+}
+
+func findCondition(conditions []corev1.NodeCondition, typ corev1.NodeConditionType) *corev1.NodeCondition {
+	for i := range conditions {
+		if conditions[i].Type == typ {
+			return &conditions[i]
+		}
+	}
+	return nil
+}
+
+// nodeStatusHasChanged compares two statuses ignoring heartbeat times.
+func nodeStatusHasChanged(original, status *corev1.NodeStatus) bool {
+	if nodeConditionsHaveChanged(original.Conditions, status.Conditions) {
+		return true
+	}
+	a, b := original.DeepCopy(), status.DeepCopy()
+	a.Conditions, b.Conditions = nil, nil
+	return !apiequality.Semantic.DeepEqual(a, b)
+}
+
+func nodeConditionsHaveChanged(original, conditions []corev1.NodeCondition) bool {
+	if len(original) != len(conditions) {
+		return true
+	}
+	a := append([]corev1.NodeCondition(nil), original...)
+	b := append([]corev1.NodeCondition(nil), conditions...)
+	sort.SliceStable(a, func(i, j int) bool { return a[i].Type < a[j].Type })
+	sort.SliceStable(b, func(i, j int) bool { return b[i].Type < b[j].Type })
+	for i := range a {
+		a[i].LastHeartbeatTime, b[i].LastHeartbeatTime = metav1.Time{}, metav1.Time{}
+		if !apiequality.Semantic.DeepEqual(&a[i], &b[i]) {
+			return true
+		}
+	}
+	return false
+}
