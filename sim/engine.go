@@ -20,7 +20,7 @@ const (
 	DefaultWorkers = 64
 	// DefaultMaxWindow bounds a window: the trace is written and progress
 	// reported at least this often in virtual time.
-	DefaultMaxWindow = time.Second
+	DefaultMaxWindow = 5 * time.Second
 )
 
 // Epoch is the virtual start time of deterministic runs.
@@ -42,8 +42,8 @@ type Config struct {
 	// Trace receives trace.jsonl; nil only counts events.
 	Trace io.Writer
 	// Progress, if set, is called after each window with the virtual time
-	// reached.
-	Progress func(now time.Time)
+	// elapsed since Start.
+	Progress func(elapsed time.Duration)
 }
 
 // Engine runs entities on a virtual clock.
@@ -169,7 +169,7 @@ func (e *Engine) Run(ctx context.Context, until time.Time) error {
 		}
 		e.clock.Advance(end.Sub(now))
 		if e.cfg.Progress != nil {
-			e.cfg.Progress(end)
+			e.cfg.Progress(end.Sub(e.cfg.Start))
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"k8s.io/klog/v2"
+
+	"github.com/nodesim/nodesim/sim"
 )
 
 // Exit statuses of every command (INTERFACE.md).
@@ -35,6 +37,7 @@ func badInput(err error) error { return &exitError{code: exitBadInput, err: err}
 
 func main() {
 	quietLibraryLogs()
+	sim.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:]))

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nodesim/nodesim/scenarios"
+	"github.com/nodesim/nodesim/sim/apiserver"
+	simrun "github.com/nodesim/nodesim/sim/run"
+)
+
+type runOptions struct {
+	out   string
+	seed  int64
+	trace string
+	pace  string
+}
+
+func newRunCommand() *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO.yaml",
+		Short: "Run a scenario on the embedded API server and write its trace and summary",
+		Long: `run replays a scenario deterministically on a fresh embedded API server:
+the same scenario and seed give the same trace.jsonl, byte for byte. It
+writes DIR/trace.jsonl and DIR/summary.json (DIR defaults to
+./nodesim-out/<scenario name>). Exit status: 0 all expectations held, 1 one
+failed, 2 bad input.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.out, "out", "", "output directory (default ./nodesim-out/<scenario name>)")
+	f.Int64Var(&o.seed, "seed", -1, "replace the scenario's seed")
+	f.StringVar(&o.trace, "trace", "changes", "what the trace holds: changes, or full (every heartbeat)")
+	f.StringVar(&o.pace, "pace", "max", "virtual time per wall time: max (as fast as possible) or NX, e.g. 10X")
+	return cmd
+}
+
+func (o *runOptions) run(cmd *cobra.Command, path string) error {
+	if o.trace != "changes" && o.trace != "full" {
+		return badInput(fmt.Errorf("--trace %q: must be changes or full", o.trace))
+	}
+	pace, err := parsePace(o.pace)
+	if err != nil {
+		return badInput(err)
+	}
+	sc, err := scenarios.Load(path)
+	if err != nil {
+		return badInput(err)
+	}
+	opts := simrun.Options{OutDir: o.out, TraceFull: o.trace == "full", Pace: pace}
+	if opts.OutDir == "" {
+		opts.OutDir = filepath.Join("nodesim-out", sc.Name)
+	}
+	if o.seed >= 0 {
+		seed := uint64(o.seed)
+		opts.Seed = &seed
+	} else if cmd.Flags().Changed("seed") {
+		return badInput(fmt.Errorf("--seed %d: must not be negative", o.seed))
+	}
+	out := cmd.OutOrStdout()
+	if isTerminal(out) {
+		opts.Progress = progressLine(out, sc.Duration)
+	}
+	summary, err := simrun.Run(cmd.Context(), sc, opts)
+	if isTerminal(out) {
+		fmt.Fprintln(out)
+	}
+	if err != nil {
+		var se *apiserver.StartError
+		if errors.As(err, &se) {
+			return badInput(err)
+		}
+		if errors.Is(err, context.Canceled) {
+			return &exitError{code: exitFailed, err: errors.New("interrupted")}
+		}
+		return &exitError{code: exitFailed, err: err}
+	}
+	fmt.Fprintf(out, "%s: %d nodes, %s virtual in %.1fs (%.1fx), %d events; wrote %s\n",
+		sc.Name, summary.Nodes, sc.Duration, summary.WallSeconds, summary.Speedup, totalEvents(summary), opts.OutDir)
+	if !summary.Passed() {
+		return &exitError{code: exitFailed, err: errors.New("expectations failed")}
+	}
+	return nil
+}
+
+// parsePace reads "max" (0: as fast as possible) or "NX" (N > 0).
+func parsePace(s string) (float64, error) {
+	if s == "max" {
+		return 0, nil
+	}
+	n, err := strconv.ParseFloat(strings.TrimSuffix(strings.ToUpper(s), "X"), 64)
+	if err != nil || !strings.HasSuffix(strings.ToUpper(s), "X") || n <= 0 {
+		return 0, fmt.Errorf("--pace %q: must be max or a positive multiple like 10X", s)
+	}
+	return n, nil
+}
+
+func totalEvents(s *simrun.Summary) int {
+	n := 0
+	for _, c := range s.Events {
+		n += c
+	}
+	return n
+}
+
+// progressLine rewrites one terminal line with the virtual time reached and
+// the speed, at most five times a second.
+func progressLine(w io.Writer, total time.Duration) func(time.Duration) {
+	start := time.Now()
+	var last time.Time
+	return func(virtual time.Duration) {
+		if time.Since(last) < 200*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		speed := virtual.Seconds() / time.Since(start).Seconds()
+		fmt.Fprintf(w, "\r%s / %s virtual, %.1fx real time   ", virtual.Truncate(time.Second), total, speed)
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,402 @@
+package scenarios
+
+import (
+	"maps"
+	"math"
+	"slices"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// The schema of each mapping of a scenario file. The later fields are those
+// INTERFACE.md defines that this version of nodesim does not implement:
+// they are rejected as such rather than as unknown.
+var (
+	documentSchema = schema{fields: []string{"apiVersion", "kind", "metadata", "spec"}}
+	metadataSchema = schema{fields: []string{"name"}}
+	specSchema     = schema{
+		fields: []string{"seed", "duration", "kubernetesVersion", "nodePools"},
+		later:  []string{"controlPlane", "workloads", "timeline", "expect"},
+	}
+	poolSchema = schema{
+		fields: []string{"name", "count", "labels", "registerWithTaints", "taints", "capacity",
+			"kernelVersion", "cgroupVersion", "osImage", "containerRuntime", "architecture", "networkReadyAfter"},
+		later: []string{"kubeletConfig", "kubeletConfigDropins", "kubeletConfigDir", "devicePlugins"},
+	}
+	taintSchema = schema{fields: []string{"key", "value", "effect"}}
+)
+
+// required reports the fields of mapping n that are missing, at line (the
+// line of the mapping's key, or of its first key). It says nothing when n
+// is not a mapping: that was reported already.
+func (d *decoder) required(n *yaml.Node, line int, path string, got []entry, names ...string) {
+	if resolve(n).Kind != yaml.MappingNode {
+		return
+	}
+	for _, name := range names {
+		found := false
+		for _, e := range got {
+			found = found || e.key == name
+		}
+		if !found {
+			d.addf(line, join(path, name), "required")
+		}
+	}
+}
+
+// document parses a whole scenario file; it returns nil when the file has
+// problems, which are then in d.errs.
+func (d *decoder) document(data []byte) *Scenario {
+	root := d.parseYAML(data)
+	if root == nil {
+		return nil
+	}
+	root = resolve(root)
+	if root.Kind != yaml.MappingNode {
+		if isNull(root) {
+			d.addf(0, "", "empty document: a scenario needs apiVersion, kind, metadata and spec")
+		} else {
+			d.addf(root.Line, "", "a scenario must be a mapping with apiVersion, kind, metadata and spec, not %s", describe(root))
+		}
+		return nil
+	}
+	s := &Scenario{File: d.file, Seed: DefaultSeed, KubernetesVersion: DefaultKubernetesVersion}
+	top := d.fields(root, "", documentSchema)
+	d.required(root, root.Line, "", top, "apiVersion", "kind", "metadata", "spec")
+	for _, e := range top {
+		switch e.key {
+		case "apiVersion":
+			if v, ok := d.text(e.value, e.key); ok && v != APIVersion {
+				d.addf(e.value.Line, e.key, "must be %s, not %q", APIVersion, v)
+			}
+		case "kind":
+			if v, ok := d.text(e.value, e.key); ok && v != Kind {
+				d.addf(e.value.Line, e.key, "must be %s, not %q", Kind, v)
+			}
+		case "metadata":
+			d.metadata(e, s)
+		case "spec":
+			d.spec(e, s)
+		}
+	}
+	return s
+}
+
+func (d *decoder) metadata(m entry, s *Scenario) {
+	got := d.fields(m.value, m.key, metadataSchema)
+	d.required(m.value, m.keyNode.Line, m.key, got, "name")
+	for _, e := range got {
+		path := join(m.key, e.key)
+		if v, ok := d.text(e.value, path); ok {
+			if msgs := validation.IsDNS1123Subdomain(v); len(msgs) > 0 {
+				d.addf(e.value.Line, path, "invalid name %q: %s", v, msgs[0])
+				continue
+			}
+			s.Name = v
+		}
+	}
+}
+
+func (d *decoder) spec(sp entry, s *Scenario) {
+	got := d.fields(sp.value, sp.key, specSchema)
+	d.required(sp.value, sp.keyNode.Line, sp.key, got, "duration")
+	for _, e := range got {
+		path := join(sp.key, e.key)
+		switch e.key {
+		case "seed":
+			var seed uint64
+			if e.value.Kind != yaml.ScalarNode || e.value.Tag != "!!int" || e.value.Decode(&seed) != nil {
+				d.addf(e.value.Line, path, "must be a whole number from 0 to %d, not %s", uint64(math.MaxUint64), describe(e.value))
+				continue
+			}
+			s.Seed = seed
+		case "duration":
+			if v, ok := d.duration(e.value, path); ok {
+				if v <= 0 {
+					d.addf(e.value.Line, path, "must be more than 0")
+					continue
+				}
+				s.Duration = v
+			}
+		case "kubernetesVersion":
+			if v, ok := d.text(e.value, path); ok {
+				if msg := checkKubernetesVersion(v); msg != "" {
+					d.addf(e.value.Line, path, "%s", msg)
+					continue
+				}
+				s.KubernetesVersion = v
+			}
+		case "nodePools":
+			d.nodePools(e, path, s)
+		}
+	}
+}
+
+func (d *decoder) nodePools(e entry, path string, s *Scenario) {
+	names := make(map[string]int) // pool name -> line of its first use
+	total := 0
+	for i, item := range d.sequence(e.value, path) {
+		p, nameLine, ok := d.pool(item, index(path, i))
+		if !ok {
+			continue
+		}
+		if first, dup := names[p.Name]; dup {
+			d.addf(nameLine, index(path, i)+".name", "duplicate pool name %q (first at line %d)", p.Name, first)
+			continue
+		}
+		names[p.Name] = nameLine
+		total += p.Count // each count is at most MaxNodes, so this cannot overflow
+		s.NodePools = append(s.NodePools, p)
+	}
+	if total > MaxNodes {
+		d.addf(e.keyNode.Line, path, "%d nodes in all, more than the %d a scenario may have", total, MaxNodes)
+	}
+}
+
+// pool parses one node pool. ok is false when a problem was recorded.
+func (d *decoder) pool(n *yaml.Node, path string) (p NodePool, nameLine int, ok bool) {
+	before := len(d.errs)
+	p = NodePool{
+		Capacity:          DefaultCapacity(),
+		KernelVersion:     DefaultKernelVersion,
+		CgroupVersion:     DefaultCgroupVersion,
+		OSImage:           DefaultOSImage,
+		ContainerRuntime:  DefaultContainerRuntime,
+		Architecture:      DefaultArchitecture,
+		NetworkReadyAfter: DefaultNetworkReadyAfter,
+	}
+	got := d.fields(n, path, poolSchema)
+	d.required(n, n.Line, path, got, "name", "count")
+	var labelLines map[string]int
+	var taintsKey string
+	for _, e := range got {
+		f := join(path, e.key)
+		switch e.key {
+		case "name":
+			nameLine = e.value.Line
+			if v, ok := d.text(e.value, f); ok {
+				if msgs := validation.IsDNS1123Label(v); len(msgs) > 0 {
+					d.addf(e.value.Line, f, "invalid pool name %q: %s", v, msgs[0])
+					continue
+				}
+				p.Name = v
+			}
+		case "count":
+			if v, ok := d.integer(e.value, f); ok {
+				if v < 0 || v > MaxNodes {
+					d.addf(e.value.Line, f, "must be from 0 to %d, not %d", MaxNodes, v)
+					continue
+				}
+				p.Count = int(v)
+			}
+		case "labels":
+			p.Labels, labelLines = d.labels(e.value, f)
+		case "registerWithTaints", "taints":
+			if taintsKey != "" {
+				d.addf(e.keyNode.Line, f, "the pool already has %s: give its taints once", taintsKey)
+				continue
+			}
+			taintsKey = e.key
+			p.Taints = d.taints(e.value, f)
+		case "capacity":
+			d.capacity(e.value, f, p.Capacity)
+		case "kernelVersion":
+			if v, ok := d.text(e.value, f); ok {
+				if msg := checkKernelVersion(v); msg != "" {
+					d.addf(e.value.Line, f, "%s", msg)
+					continue
+				}
+				p.KernelVersion = v
+			}
+		case "cgroupVersion":
+			if v, ok := d.integer(e.value, f); ok {
+				if v != 1 && v != 2 {
+					d.addf(e.value.Line, f, "must be 1 or 2, not %d", v)
+					continue
+				}
+				p.CgroupVersion = int(v)
+			}
+		case "osImage":
+			if v, ok := d.text(e.value, f); ok {
+				if msg := checkOSImage(v); msg != "" {
+					d.addf(e.value.Line, f, "%s", msg)
+					continue
+				}
+				p.OSImage = v
+			}
+		case "containerRuntime":
+			if v, ok := d.text(e.value, f); ok {
+				if !runtimeVersion.MatchString(v) {
+					d.addf(e.value.Line, f, "must be containerd://X.Y.Z or cri-o://X.Y.Z, not %q", v)
+					continue
+				}
+				p.ContainerRuntime = v
+			}
+		case "architecture":
+			if v, ok := d.text(e.value, f); ok {
+				if v != "amd64" && v != "arm64" {
+					d.addf(e.value.Line, f, "must be amd64 or arm64, not %q", v)
+					continue
+				}
+				p.Architecture = v
+			}
+		case "networkReadyAfter":
+			if v, ok := d.duration(e.value, f); ok {
+				if v < 0 {
+					d.addf(e.value.Line, f, "must not be negative")
+					continue
+				}
+				p.NetworkReadyAfter = v
+			}
+		}
+	}
+	d.labelsAgreeWithPool(p, labelLines, path)
+	if p.Name != "" {
+		if width := len(p.Name) + 1 + digits(p.Count); width > validation.DNS1123LabelMaxLength {
+			d.addf(nameLine, join(path, "name"), "node names like %q would have %d characters, more than the %d the kubernetes.io/hostname label allows",
+				p.NodeName(0), width, validation.DNS1123LabelMaxLength)
+		}
+	}
+	return p, nameLine, len(d.errs) == before
+}
+
+// duration parses a Go duration (time.ParseDuration): 90s, 30m, 1h30m.
+func (d *decoder) duration(n *yaml.Node, path string) (time.Duration, bool) {
+	v, ok := d.text(n, path)
+	if !ok {
+		return 0, false
+	}
+	dur, err := time.ParseDuration(v)
+	if err != nil {
+		d.addf(n.Line, path, "invalid duration %q: use Go duration syntax such as 90s, 30m or 1h30m", v)
+		return 0, false
+	}
+	return dur, true
+}
+
+// labels parses a pool's labels and returns them with the line of each value.
+func (d *decoder) labels(n *yaml.Node, path string) (map[string]string, map[string]int) {
+	labels := make(map[string]string)
+	lines := make(map[string]int)
+	for _, e := range d.mapping(n, path) {
+		f := join(path, e.key)
+		v, ok := "", true // an empty label value (key: or key: "") is allowed
+		if !isNull(e.value) {
+			v, ok = d.text(e.value, f)
+		}
+		if !ok {
+			continue
+		}
+		if msg := checkLabel(e.key, v); msg != "" {
+			d.addf(e.keyNode.Line, f, "%s", msg)
+			continue
+		}
+		labels[e.key] = v
+		lines[e.key] = e.value.Line
+	}
+	return labels, lines
+}
+
+// labelsAgreeWithPool rejects labels the kubelet sets itself that would
+// contradict the node it describes.
+func (d *decoder) labelsAgreeWithPool(p NodePool, lines map[string]int, path string) {
+	for _, key := range sortedKeys(p.Labels) {
+		v := p.Labels[key]
+		f := join(join(path, "labels"), key)
+		switch key {
+		case corev1.LabelHostname:
+			d.addf(lines[key], f, "set by the kubelet to each node's name; a pool cannot set it")
+		case corev1.LabelOSStable, "beta.kubernetes.io/os":
+			if v != "linux" {
+				d.addf(lines[key], f, "must be linux, the only operating system nodesim's nodes run, not %q", v)
+			}
+		case corev1.LabelArchStable, "beta.kubernetes.io/arch":
+			if v != p.Architecture {
+				d.addf(lines[key], f, "%q contradicts the pool's architecture %q", v, p.Architecture)
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// taints parses registerWithTaints: a list of {key, value, effect}
+// mappings or of "key[=value]:Effect" strings, as for the kubelet's
+// --register-with-taints.
+func (d *decoder) taints(n *yaml.Node, path string) []corev1.Taint {
+	var taints []corev1.Taint
+	firstLine := make(map[string]int) // key:effect -> line
+	for i, item := range d.sequence(n, path) {
+		f := index(path, i)
+		var t corev1.Taint
+		switch item.Kind {
+		case yaml.ScalarNode:
+			s, ok := d.text(item, f)
+			if !ok {
+				continue
+			}
+			var msg string
+			if t, msg = parseTaint(s); msg != "" {
+				d.addf(item.Line, f, "%s", msg)
+				continue
+			}
+		default:
+			got := d.fields(item, f, taintSchema)
+			d.required(item, item.Line, f, got, "key", "effect")
+			for _, e := range got {
+				v, ok := d.text(e.value, join(f, e.key))
+				switch {
+				case !ok:
+				case e.key == "key":
+					t.Key = v
+				case e.key == "value":
+					t.Value = v
+				case e.key == "effect":
+					t.Effect = corev1.TaintEffect(v)
+				}
+			}
+			if t.Key == "" || t.Effect == "" {
+				continue
+			}
+			if msg := checkTaint(t); msg != "" {
+				d.addf(item.Line, f, "%s", msg)
+				continue
+			}
+		}
+		id := t.Key + ":" + string(t.Effect)
+		if line, dup := firstLine[id]; dup {
+			d.addf(item.Line, f, "duplicate taint %s (first at line %d): taints must be unique by key and effect", id, line)
+			continue
+		}
+		firstLine[id] = item.Line
+		taints = append(taints, t)
+	}
+	return taints
+}
+
+// capacity parses a pool's capacity into c, which holds the defaults.
+func (d *decoder) capacity(n *yaml.Node, path string, c corev1.ResourceList) {
+	for _, e := range d.mapping(n, path) {
+		f := join(path, e.key)
+		if msg := checkResourceName(e.key); msg != "" {
+			d.addf(e.keyNode.Line, f, "%s", msg)
+			continue
+		}
+		v := e.value
+		if v.Kind != yaml.ScalarNode || (v.Tag != "!!str" && v.Tag != "!!int" && v.Tag != "!!float") {
+			d.addf(v.Line, f, "must be a quantity such as \"8\", 500m or 32Gi, not %s", describe(v))
+			continue
+		}
+		q, msg := checkQuantity(corev1.ResourceName(e.key), v.Value)
+		if msg != "" {
+			d.addf(v.Line, f, "%s", msg)
+			continue
+		}
+		c[corev1.ResourceName(e.key)] = q
+	}
+}

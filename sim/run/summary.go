@@ -1,0 +1,60 @@
+package run
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Summary is summary.json (INTERFACE.md).
+type Summary struct {
+	Scenario       string                      `json:"scenario"`
+	Seed           uint64                      `json:"seed"`
+	Nodes          int                         `json:"nodes"`
+	VirtualSeconds float64                     `json:"virtualSeconds"`
+	WallSeconds    float64                     `json:"wallSeconds"`
+	Speedup        float64                     `json:"speedup"`
+	APIWrites      map[string]map[string]int64 `json:"apiWrites"`
+	APIBytes       map[string]map[string]int64 `json:"apiBytes"`
+	Events         map[string]int              `json:"events"`
+	Expectations   []Expectation               `json:"expectations"`
+}
+
+// Expectation is one checked expectation of the scenario.
+type Expectation struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason,omitempty"`
+	Passed bool   `json:"passed"`
+}
+
+// Passed says whether every expectation held.
+func (s *Summary) Passed() bool {
+	for _, e := range s.Expectations {
+		if !e.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
