@@ -52,9 +52,9 @@ func newHarness(t *testing.T, networkReadyAfter time.Duration) *harness {
 	h.engine = e
 	cfg := Config{
 		Name: "n-1", InternalIP: net.ParseIP("127.1.0.1"),
-		Labels:         map[string]string{corev1.LabelTopologyZone: "zone-a"},
-		Capacity:       corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("32Gi"), corev1.ResourceEphemeralStorage: resource.MustParse("100Gi")},
-		KernelVersion:  "6.8.0-60-generic", OSImage: "Ubuntu 24.04.2 LTS",
+		Labels:        map[string]string{corev1.LabelTopologyZone: "zone-a"},
+		Capacity:      corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("32Gi"), corev1.ResourceEphemeralStorage: resource.MustParse("100Gi")},
+		KernelVersion: "6.8.0-60-generic", OSImage: "Ubuntu 24.04.2 LTS",
 		ContainerRuntimeVersion: "containerd://2.1.4", KubeletVersion: "v1.37.2",
 		TraceAllHeartbeats: true,
 	}
