@@ -34,7 +34,14 @@ func TestBadUsageExitsTwo(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--no-such-flag"},
 		{"no-such-command"},
-		{"serve", "--nodes", "3"},
+		{"serve", "--nodes", "3", "--pace", "0X"},
+		{"serve", "--pace", "fast"},
+		{"serve", "no-such-scenario.yaml"},
+		{"serve", "../../scenarios/default.yaml", "--nodes", "2"},
+		{"run"},
+		{"run", "no-such-scenario.yaml"},
+		{"run", "../../scenarios/default.yaml", "--trace", "some"},
+		{"run", "../../scenarios/default.yaml", "--pace", "-1X"},
 		{"serve", "--nodes", "-1"},
 		{"serve", "--nodes", "x"},
 		{"serve", "--port", "70000"},
@@ -55,18 +62,10 @@ func TestServeUntilInterrupted(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"serve", "--nodes", "0", "--write-kubeconfig", kc}) }()
-
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(kc); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no kubeconfig written")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	go func() {
+		done <- run(ctx, []string{"serve", "--nodes", "3", "--pace", "20X", "--write-kubeconfig", kc})
+	}()
+	waitFor(t, 60*time.Second, func() bool { _, err := os.Stat(kc); return err == nil })
 	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
 	if err != nil {
 		t.Fatal(err)
@@ -75,9 +74,37 @@ func TestServeUntilInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.CoreV1().Namespaces().Get(ctx, "kube-node-lease", metav1.GetOptions{}); err != nil {
-		t.Fatalf("serving cluster: %v", err)
+	// Three virtual nodes register and turn Ready (their network is up 5
+	// virtual seconds after start: a quarter of a second at 20X)...
+	waitFor(t, 60*time.Second, func() bool {
+		nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil || len(nodes.Items) != 3 {
+			return false
+		}
+		for _, n := range nodes.Items {
+			ready := false
+			for _, c := range n.Status.Conditions {
+				ready = ready || (c.Type == "Ready" && c.Status == "True")
+			}
+			if !ready {
+				return false
+			}
+		}
+		return true
+	})
+	// ...and keep renewing their leases.
+	first, err := client.CoordinationV1().Leases("kube-node-lease").Get(ctx, "node-0", metav1.GetOptions{})
+	if err != nil {
+		waitFor(t, 60*time.Second, func() bool {
+			first, err = client.CoordinationV1().Leases("kube-node-lease").Get(ctx, "node-0", metav1.GetOptions{})
+			return err == nil
+		})
 	}
+	waitFor(t, 60*time.Second, func() bool {
+		l, err := client.CoordinationV1().Leases("kube-node-lease").Get(ctx, "node-0", metav1.GetOptions{})
+		return err == nil && l.Spec.RenewTime.After(first.Spec.RenewTime.Time)
+	})
+
 	cancel() // as SIGINT does through signal.NotifyContext
 	if code := <-done; code != exitOK {
 		t.Fatalf("exit %d after interrupt", code)
@@ -92,5 +119,17 @@ func TestServeUntilInterrupted(t *testing.T) {
 			names.WriteString(e.Name() + " ")
 		}
 		t.Fatalf("temporary files left after stop: %s", names.String())
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

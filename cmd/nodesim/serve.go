@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim/apiserver"
+	simrun "github.com/nodesim/nodesim/sim/run"
 )
 
 type serveOptions struct {
@@ -20,6 +23,8 @@ type serveOptions struct {
 	stateDir        string
 	bindAddress     string
 	port            int
+	pace            string
+	scenario        string
 }
 
 func newServeCommand() *cobra.Command {
@@ -33,7 +38,7 @@ and removes its temporary files.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				return badInput(fmt.Errorf("serve %s: scenarios are not served yet: virtual nodes come with the engine", args[0]))
+				o.scenario = args[0]
 			}
 			return o.run(cmd.Context(), cmd.OutOrStdout())
 		},
@@ -45,15 +50,21 @@ and removes its temporary files.`,
 	f.StringVar(&o.stateDir, "state-dir", "", "keep state here (default: a temporary folder removed at exit)")
 	f.StringVar(&o.bindAddress, "bind-address", apiserver.DefaultBindAddress, "address the embedded API server listens on")
 	f.IntVar(&o.port, "port", 0, "port the embedded API server listens on (0: a free one)")
+	f.StringVar(&o.pace, "pace", "1X", "virtual time per wall time, e.g. 1X or 10X (an external cluster runs at 1X)")
 	return cmd
 }
 
 func (o *serveOptions) run(ctx context.Context, out io.Writer) error {
-	if o.nodes < 0 {
-		return badInput(fmt.Errorf("--nodes %d: must not be negative", o.nodes))
+	sc, err := o.fleet()
+	if err != nil {
+		return badInput(err)
 	}
-	if o.nodes > 0 {
-		return badInput(fmt.Errorf("--nodes %d: virtual nodes are not implemented yet; use --nodes 0", o.nodes))
+	pace, err := parsePace(o.pace)
+	if err != nil || pace == 0 {
+		return badInput(fmt.Errorf("--pace %q: must be a positive multiple like 1X", o.pace))
+	}
+	if o.kubeconfig != "" && pace != 1 {
+		return badInput(fmt.Errorf("--pace %s: an external cluster runs in real time (1X)", o.pace))
 	}
 	stateDir, removeState, err := prepareStateDir(o.stateDir)
 	if err != nil {
@@ -93,10 +104,34 @@ func (o *serveOptions) run(ctx context.Context, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "nodesim: kubeconfig written to %s (export KUBECONFIG=%s)\n", o.writeKubeconfig, o.writeKubeconfig)
 	}
-	fmt.Fprintln(out, "nodesim: serving; interrupt (Ctrl-C) to stop")
-	<-ctx.Done()
+	fmt.Fprintf(out, "nodesim: serving %d virtual nodes at %gX; interrupt (Ctrl-C) to stop\n", sc.NodeCount(), pace)
+	if err := simrun.Serve(ctx, sc, backend, pace, time.Now()); err != nil {
+		return err
+	}
 	fmt.Fprintln(out, "nodesim: stopping")
 	return backend.Stop()
+}
+
+// fleet is the scenario to serve: the file given, or --nodes nodes in one
+// pool named "node" with the default node shape.
+func (o *serveOptions) fleet() (*scenarios.Scenario, error) {
+	if o.nodes < 0 {
+		return nil, fmt.Errorf("--nodes %d: must not be negative", o.nodes)
+	}
+	if o.scenario != "" {
+		if o.nodes != 0 {
+			return nil, fmt.Errorf("--nodes: give a scenario or --nodes, not both")
+		}
+		return scenarios.Load(o.scenario)
+	}
+	return scenarios.Parse("--nodes", []byte(fmt.Sprintf(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: serve}
+spec:
+  duration: 24h
+  nodePools:
+  - {name: node, count: %d}
+`, o.nodes)))
 }
 
 // prepareStateDir returns the state directory and what to do at exit: a
