@@ -68,6 +68,9 @@ type Config struct {
 	Name string
 	// InternalIP is the node's address; the kubelet API listens there.
 	InternalIP net.IP
+	// PodCIDR is the node's pod address range (what the node IPAM
+	// controller would assign); pod IPs come from it.
+	PodCIDR *net.IPNet
 	// Labels are --node-labels (pool labels such as zone and instance type).
 	Labels map[string]string
 	// RegisterWithTaints is --register-with-taints.
@@ -105,6 +108,9 @@ func (c *Config) complete() error {
 	}
 	if c.InternalIP == nil {
 		return fmt.Errorf("node %s: internal IP is required", c.Name)
+	}
+	if c.PodCIDR == nil || c.PodCIDR.IP.To4() == nil {
+		return fmt.Errorf("node %s: an IPv4 pod CIDR is required", c.Name)
 	}
 	if c.NodeStatusUpdateFrequency == 0 {
 		c.NodeStatusUpdateFrequency = DefaultNodeStatusUpdateFrequency

@@ -9,6 +9,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
@@ -55,6 +56,10 @@ type Kubelet struct {
 	statusBusy bool
 
 	latestLease *coordinationv1.Lease
+
+	// pods are the pods admitted to the node, by UID.
+	pods   map[types.UID]*podRecord
+	podIPs int
 }
 
 // New builds a kubelet for the node cfg describes.
@@ -68,11 +73,14 @@ func New(cfg Config, clients Clients, runtime Runtime, observer Observer) (*Kube
 	if runtime == nil {
 		return nil, fmt.Errorf("node %s: a container runtime is required", cfg.Name)
 	}
-	return &Kubelet{cfg: cfg, clients: clients, runtime: runtime, observer: observer}, nil
+	return &Kubelet{cfg: cfg, clients: clients, runtime: runtime, observer: observer, pods: map[types.UID]*podRecord{}}, nil
 }
 
 // Name is the node's name.
 func (k *Kubelet) Name() string { return k.cfg.Name }
+
+// Entity is the entity the kubelet runs on (nil before Start).
+func (k *Kubelet) Entity() *sim.Entity { return k.en }
 
 // Node is the kubelet's view of its Node object (nil before registration).
 func (k *Kubelet) Node() *corev1.Node { return k.node }

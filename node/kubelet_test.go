@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -52,6 +54,7 @@ func newHarness(t *testing.T, networkReadyAfter time.Duration) *harness {
 	h.engine = e
 	cfg := Config{
 		Name: "n-1", InternalIP: net.ParseIP("127.1.0.1"),
+		PodCIDR:       &net.IPNet{IP: net.IPv4(10, 0, 0, 0).To4(), Mask: net.CIDRMask(24, 32)},
 		Labels:        map[string]string{corev1.LabelTopologyZone: "zone-a"},
 		Capacity:      corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("32Gi"), corev1.ResourceEphemeralStorage: resource.MustParse("100Gi")},
 		KernelVersion: "6.8.0-60-generic", OSImage: "Ubuntu 24.04.2 LTS",
@@ -276,5 +279,51 @@ func TestTraceErrorHasNoAddresses(t *testing.T) {
 	}
 	if got := traceError(apierrors.NewServiceUnavailable("refused")); got != "refused" {
 		t.Fatalf("%q", got)
+	}
+}
+
+func testPod(name, cpu string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, UID: types.UID("uid-" + name)},
+		Spec: corev1.PodSpec{NodeName: "n-1", Containers: []corev1.Container{{
+			Name: "c", Image: "nginx:1.27",
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}},
+		}}},
+		Status: corev1.PodStatus{Phase: corev1.PodPending},
+	}
+}
+
+func TestPodsRunAndAreRejectedWhenTheyDoNotFit(t *testing.T) {
+	h := newHarness(t, time.Second)
+	ctx := context.Background()
+	fits, tooBig := testPod("fits", "6"), testPod("too-big", "3")
+	for _, p := range []*corev1.Pod{fits, tooBig} {
+		if _, err := h.client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := h.engine.Start().Add(10 * time.Second)
+	h.engine.At(at, func(time.Time) {
+		h.k.Entity().At(at, func() { h.k.HandlePod(fits) })
+		h.k.Entity().At(at, func() { h.k.HandlePod(tooBig) })
+	})
+	lines := h.run(20 * time.Second)
+	var events []string
+	for _, l := range lines {
+		if strings.HasPrefix(l.Event, "Pod") {
+			events = append(events, fmt.Sprintf("%v %s %s", l.T, l.Event, l.Reason))
+		}
+	}
+	if got := strings.Join(events, "; "); got != "10 PodRejected OutOfcpu; 11 PodRunning " {
+		t.Fatalf("pod events: %s", got)
+	}
+	rejected, _ := h.client.CoreV1().Pods("default").Get(ctx, "too-big", metav1.GetOptions{})
+	if rejected.Status.Phase != corev1.PodFailed || rejected.Status.Message != "Pod was rejected: Node didn't have enough resource: cpu, requested: 3000, used: 6000, capacity: 8000" {
+		t.Fatalf("rejected pod status %+v", rejected.Status)
+	}
+	running, _ := h.client.CoreV1().Pods("default").Get(ctx, "fits", metav1.GetOptions{})
+	if running.Status.Phase != corev1.PodRunning || running.Status.PodIP != "10.0.0.2" || running.Status.HostIP != "127.1.0.1" ||
+		len(running.Status.ContainerStatuses) != 1 || !running.Status.ContainerStatuses[0].Ready {
+		t.Fatalf("running pod status %+v", running.Status)
 	}
 }

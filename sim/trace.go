@@ -19,6 +19,8 @@ const (
 	EventNodeConditionChanged = "NodeConditionChanged"
 	EventNodeTaintAdded       = "NodeTaintAdded"
 	EventNodeTaintRemoved     = "NodeTaintRemoved"
+	EventPodRunning           = "PodRunning"
+	EventPodRejected          = "PodRejected"
 )
 
 // Record is one line of trace.jsonl. Empty fields are left out; fields are

@@ -32,6 +32,12 @@ func NodeIP(i int) net.IP {
 	return net.IPv4(127, byte(1+n>>16), byte(n>>8), byte(n))
 }
 
+// PodCIDR is the pod address range of the fleet's i-th node: a /24 of
+// 10.0.0.0/8, as a node IPAM controller would hand out.
+func PodCIDR(i int) *net.IPNet {
+	return &net.IPNet{IP: net.IPv4(10, byte(i>>8), byte(i), 0).To4(), Mask: net.CIDRMask(24, 32)}
+}
+
 // fleet is the scenario's virtual nodes.
 type fleet struct {
 	kubelets []*node.Kubelet
@@ -80,6 +86,7 @@ func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, trace
 			cfg := node.Config{
 				Name:                    name,
 				InternalIP:              NodeIP(idx),
+				PodCIDR:                 PodCIDR(idx),
 				Labels:                  pool.Labels,
 				RegisterWithTaints:      pool.Taints,
 				Capacity:                pool.Capacity,

@@ -63,11 +63,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	if opts.Seed != nil {
 		seed = *opts.Seed
 	}
-	w, err := newWorld(sc, server, sim.Config{Seed: seed, Pace: opts.Pace, Trace: traceTmp}, opts.TraceFull, opts.Progress)
+	w, err := newWorld(ctx, sc, server, sim.Config{Seed: seed, Pace: opts.Pace, Trace: traceTmp}, opts.TraceFull, opts.Progress)
 	if err != nil {
 		return nil, err
 	}
-	defer w.engine.Close()
+	defer w.close()
 
 	wallStart := time.Now()
 	if err := w.engine.Run(ctx, w.engine.Start().Add(sc.Duration)); err != nil {
@@ -103,11 +103,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 // Serve runs the scenario's fleet against backend at pace until ctx is
 // done, then stops it. The scenario's duration is ignored.
 func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, pace float64, start time.Time) error {
-	w, err := newWorld(sc, backend, sim.Config{Seed: sc.Seed, Pace: pace, Start: start, MaxWindow: 100 * time.Millisecond}, false, nil)
+	w, err := newWorld(ctx, sc, backend, sim.Config{Seed: sc.Seed, Pace: pace, Start: start, MaxWindow: 100 * time.Millisecond}, false, nil)
 	if err != nil {
 		return err
 	}
-	defer w.engine.Close()
+	defer w.close()
 	err = w.engine.Run(ctx, start.Add(100*365*24*time.Hour))
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -120,9 +120,15 @@ type world struct {
 	engine  *sim.Engine
 	fleet   *fleet
 	traffic *traffic
+	cancel  context.CancelFunc
 }
 
-func newWorld(sc *scenarios.Scenario, backend apiserver.Backend, cfg sim.Config, traceFull bool, progress func(time.Duration)) (*world, error) {
+func (w *world) close() {
+	w.cancel()
+	w.engine.Close()
+}
+
+func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, cfg sim.Config, traceFull bool, progress func(time.Duration)) (*world, error) {
 	cfg.Progress = progress
 	e, err := sim.New(cfg)
 	if err != nil {
@@ -137,5 +143,14 @@ func newWorld(sc *scenarios.Scenario, backend apiserver.Backend, cfg sim.Config,
 	if err != nil {
 		return nil, err
 	}
-	return &world{engine: e, fleet: f, traffic: t}, nil
+	ctx, cancel := context.WithCancel(ctx)
+	window := cfg.MaxWindow
+	if window == 0 {
+		window = sim.DefaultMaxWindow
+	}
+	if _, err := startPodDispatcher(ctx, backend.RESTConfig(), e, f, window); err != nil {
+		cancel()
+		return nil, err
+	}
+	return &world{engine: e, fleet: f, traffic: t, cancel: cancel}, nil
 }

@@ -1,0 +1,246 @@
+package node
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"k8s.io/utils/ptr"
+
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Pod lifecycle timings of the virtual node. Until the fake container
+// runtime models sandboxes and image pulls, a pod takes podStartDelay from
+// admission to Running and its containers podStopDelay to exit after a
+// graceful delete.
+const (
+	podStartDelay = time.Second
+	podStopDelay  = time.Second
+)
+
+// Admission failure reasons, as the kubelet names them.
+const (
+	reasonOutOfPods   = "OutOfpods"
+	reasonOutOfCPU    = "OutOfcpu"
+	reasonOutOfMemory = "OutOfmemory"
+)
+
+// podRecord is what the kubelet tracks of a pod it admitted.
+type podRecord struct {
+	pod      *corev1.Pod
+	requests corev1.ResourceList
+	running  bool
+	stopping bool
+}
+
+// HandlePod is the kubelet's pod config source: a pod bound to this node
+// was added or changed. It runs on the kubelet's timeline.
+func (k *Kubelet) HandlePod(pod *corev1.Pod) {
+	if k.en == nil || pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+		return
+	}
+	rec, known := k.pods[pod.UID]
+	if !known {
+		if pod.DeletionTimestamp != nil {
+			k.en.Go(k.en.Now(), "pod-delete", func(p *sim.Proc) { k.deletePod(pod) })
+			return
+		}
+		if reason, message, ok := k.admit(pod); !ok {
+			k.en.Go(k.en.Now(), "pod-reject", func(p *sim.Proc) { k.rejectPod(pod, reason, message) })
+			return
+		}
+		rec = &podRecord{pod: pod, requests: podRequests(pod)}
+		k.pods[pod.UID] = rec
+		k.en.Go(k.en.Now(), "pod-start", func(p *sim.Proc) { k.startPod(p, rec) })
+		return
+	}
+	rec.pod = pod
+	if pod.DeletionTimestamp != nil && !rec.stopping {
+		rec.stopping = true
+		grace := int64(0)
+		if pod.DeletionGracePeriodSeconds != nil {
+			grace = *pod.DeletionGracePeriodSeconds
+		}
+		stop := min(podStopDelay, time.Duration(grace)*time.Second)
+		k.en.Go(k.en.Now(), "pod-stop", func(p *sim.Proc) {
+			p.Sleep(stop)
+			k.deletePod(rec.pod)
+		})
+	}
+}
+
+// HandlePodDeleted forgets a pod that is gone from the API server.
+func (k *Kubelet) HandlePodDeleted(pod *corev1.Pod) {
+	delete(k.pods, pod.UID)
+}
+
+// admit is the kubelet's resource admission (GeneralPredicates): the pod
+// must fit in what the admitted pods leave of allocatable.
+func (k *Kubelet) admit(pod *corev1.Pod) (reason, message string, ok bool) {
+	allocatable := k.allocatable()
+	used := corev1.ResourceList{}
+	count := int64(0)
+	for _, rec := range k.pods {
+		count++
+		for name, q := range rec.requests {
+			v := used[name]
+			v.Add(q)
+			used[name] = v
+		}
+	}
+	if allowed := allocatable.Pods().Value(); count+1 > allowed {
+		return reasonOutOfPods, insufficient(corev1.ResourcePods, 1, count, allowed), false
+	}
+	requests := podRequests(pod)
+	for _, check := range []struct {
+		name   corev1.ResourceName
+		reason string
+		value  func(q *resource.Quantity) int64
+	}{
+		{corev1.ResourceCPU, reasonOutOfCPU, (*resource.Quantity).MilliValue},
+		{corev1.ResourceMemory, reasonOutOfMemory, (*resource.Quantity).Value},
+	} {
+		req, has := requests[check.name]
+		if !has || req.IsZero() {
+			continue
+		}
+		capacity, u := allocatable[check.name], used[check.name]
+		if check.value(&req)+check.value(&u) > check.value(&capacity) {
+			return check.reason, insufficient(check.name, check.value(&req), check.value(&u), check.value(&capacity)), false
+		}
+	}
+	return "", "", true
+}
+
+func insufficient(name corev1.ResourceName, requested, used, capacity int64) string {
+	return fmt.Sprintf("Node didn't have enough resource: %s, requested: %d, used: %d, capacity: %d", name, requested, used, capacity)
+}
+
+// podRequests is what a pod asks for: the sum of its containers' requests,
+// or its largest init container's where that is more.
+func podRequests(pod *corev1.Pod) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for _, c := range pod.Spec.Containers {
+		for name, q := range c.Resources.Requests {
+			v := out[name]
+			v.Add(q)
+			out[name] = v
+		}
+	}
+	for _, c := range pod.Spec.InitContainers {
+		for name, q := range c.Resources.Requests {
+			if v, ok := out[name]; !ok || q.Cmp(v) > 0 {
+				out[name] = q.DeepCopy()
+			}
+		}
+	}
+	return out
+}
+
+// rejectPod fails a pod the node cannot run, as the kubelet does.
+func (k *Kubelet) rejectPod(pod *corev1.Pod, reason, message string) {
+	status := corev1.PodStatus{Phase: corev1.PodFailed, Reason: reason, Message: "Pod was rejected: " + message, QOSClass: pod.Status.QOSClass}
+	if err := k.patchPodStatus(pod, status); err != nil {
+		return
+	}
+	k.en.Trace(sim.Record{Event: sim.EventPodRejected, Pod: pod.Namespace + "/" + pod.Name, Node: k.cfg.Name, Reason: reason})
+}
+
+// startPod runs an admitted pod's containers and reports it Running.
+func (k *Kubelet) startPod(p *sim.Proc, rec *podRecord) {
+	p.Sleep(podStartDelay)
+	if rec.stopping {
+		return
+	}
+	pod := rec.pod
+	now := metav1.NewTime(p.Now())
+	status := *pod.Status.DeepCopy()
+	status.Phase = corev1.PodRunning
+	status.HostIP = k.cfg.InternalIP.String()
+	status.HostIPs = []corev1.HostIP{{IP: status.HostIP}}
+	ip := k.nextPodIP()
+	status.PodIP = ip
+	status.PodIPs = []corev1.PodIP{{IP: ip}}
+	status.StartTime = &now
+	for _, typ := range []corev1.PodConditionType{corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.PodReady, corev1.ContainersReady, corev1.PodScheduled} {
+		setPodCondition(&status, corev1.PodCondition{Type: typ, Status: corev1.ConditionTrue, LastTransitionTime: now})
+	}
+	status.ContainerStatuses = nil
+	for _, c := range pod.Spec.Containers {
+		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image, ImageID: c.Image,
+			ContainerID: fmt.Sprintf("containerd://%016x%016x", k.en.Rand().Uint64(), k.en.Rand().Uint64()),
+			Ready:       true, Started: ptr.To(true),
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
+		})
+	}
+	if err := k.patchPodStatus(pod, status); err != nil {
+		return
+	}
+	rec.running = true
+	k.en.Trace(sim.Record{Event: sim.EventPodRunning, Pod: pod.Namespace + "/" + pod.Name, Node: k.cfg.Name})
+}
+
+// deletePod finishes a graceful delete once the containers stopped: the
+// kubelet deletes the pod with grace period 0.
+func (k *Kubelet) deletePod(pod *corev1.Pod) {
+	uid := pod.UID
+	_ = k.clients.Core.Pods(pod.Namespace).Delete(k.ctx(), pod.Name, metav1.DeleteOptions{
+		GracePeriodSeconds: ptr.To[int64](0),
+		Preconditions:      &metav1.Preconditions{UID: &uid},
+	})
+	delete(k.pods, uid)
+}
+
+// patchPodStatus posts status as a strategic-merge patch of pods/status
+// with the pod's UID as precondition, as the kubelet's status manager does.
+func (k *Kubelet) patchPodStatus(pod *corev1.Pod, status corev1.PodStatus) error {
+	oldData, err := json.Marshal(corev1.Pod{Status: pod.Status})
+	if err != nil {
+		return err
+	}
+	newData, err := json.Marshal(corev1.Pod{ObjectMeta: metav1.ObjectMeta{UID: pod.UID}, Status: status})
+	if err != nil {
+		return err
+	}
+	patch, err := strategicpatch.CreateTwoWayMergePatch(oldData, newData, corev1.Pod{})
+	if err != nil {
+		return err
+	}
+	updated, err := k.clients.Core.Pods(pod.Namespace).Patch(k.ctx(), pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status")
+	if err != nil {
+		return err
+	}
+	if rec, ok := k.pods[pod.UID]; ok {
+		rec.pod = updated
+	}
+	return nil
+}
+
+// nextPodIP hands out the node's pod addresses in turn.
+func (k *Kubelet) nextPodIP() string {
+	k.podIPs++
+	base := k.cfg.PodCIDR.IP.To4()
+	host := 2 + (k.podIPs-1)%253
+	return net.IPv4(base[0], base[1], base[2], byte(host)).String()
+}
+
+func setPodCondition(status *corev1.PodStatus, c corev1.PodCondition) {
+	for i := range status.Conditions {
+		if status.Conditions[i].Type == c.Type {
+			if status.Conditions[i].Status == c.Status {
+				c.LastTransitionTime = status.Conditions[i].LastTransitionTime
+			}
+			status.Conditions[i] = c
+			return
+		}
+	}
+	status.Conditions = append(status.Conditions, c)
+}
