@@ -9,6 +9,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -22,10 +23,13 @@ type Clients struct {
 	Coordination coordinationv1client.CoordinationV1Interface
 }
 
-// Observer hears of every node object the kubelet wrote, so that condition
-// and taint changes can be traced whoever made them.
+// Observer hears of every object the kubelet writes: its Node, so that
+// condition and taint changes can be traced whoever made them, and every
+// write or delete, so that watchers can be waited on.
 type Observer interface {
 	NodeWritten(en *sim.Entity, node *corev1.Node)
+	Wrote(en *sim.Entity, resource string, obj metav1.Object)
+	Gone(en *sim.Entity, resource, namespace, name string)
 }
 
 // Kubelet is one virtual kubelet.
@@ -51,6 +55,9 @@ type Kubelet struct {
 	runtimeState               runtimeState
 	startedAt                  time.Time
 	pressure                   Pressure
+	// pressureSeen is when each signal was last seen on.
+	pressureSeen struct{ memory, disk, pid time.Time }
+	running bool
 	// statusBusy is the status mutex: the fast update skips a tick while
 	// the status loop is posting.
 	statusBusy bool
@@ -102,6 +109,8 @@ func (k *Kubelet) Start(en *sim.Entity) {
 		k.systemUUID = newUUID(rnd)
 	}
 	k.bootID = newUUID(rnd) // every start is a boot of the kubelet's view
+	k.running = true
+	k.registered = false // a restarted kubelet goes through registration again
 	k.runtimeState = runtimeState{}
 	k.lastStatusReportTime = time.Time{}
 	k.delayAfterNodeStatusChange = 0
@@ -125,7 +134,11 @@ func (k *Kubelet) Stop() {
 		t.Stop()
 	}
 	k.procs, k.timers = nil, nil
+	k.running = false
 }
+
+// Running says whether the kubelet is started.
+func (k *Kubelet) Running() bool { return k.running }
 
 func (k *Kubelet) scheduleRuntimeUp(at time.Time) {
 	k.timers = append(k.timers[:0], k.en.At(at, func() {
@@ -143,6 +156,12 @@ func (k *Kubelet) ctx() context.Context {
 // jitter returns d lengthened by up to factor of itself, as wait.Jitter.
 func (k *Kubelet) jitter(d time.Duration, factor float64) time.Duration {
 	return d + time.Duration(k.en.Rand().Float64()*factor*float64(d))
+}
+
+func (k *Kubelet) wrote(resource string, obj metav1.Object) {
+	if k.observer != nil {
+		k.observer.Wrote(k.en, resource, obj)
+	}
 }
 
 // traceError is what a failed request says in the trace: the API's own

@@ -212,7 +212,7 @@ func TestStatusReportCadenceWhenNothingChanges(t *testing.T) {
 func TestChangedConditionPostedWithinOnePeriod(t *testing.T) {
 	h := newHarness(t, time.Second)
 	changeAt := h.engine.Start().Add(3 * time.Minute)
-	h.engine.At(changeAt, func(time.Time) { h.k.SetPressure(Pressure{Memory: true}) })
+	h.engine.At(changeAt, func(now time.Time) { h.k.SetPressure(now, Pressure{Memory: true}) })
 	lines := h.run(4 * time.Minute)
 	var post float64
 	for _, l := range lines {

@@ -75,6 +75,7 @@ func (k *Kubelet) ensureLease(p *sim.Proc) (*coordinationv1.Lease, bool, error) 
 			return nil, false, err
 		}
 		k.traceRenewed()
+		k.wrote("leases", created)
 		return created, true, nil
 	case err != nil:
 		return nil, false, err
@@ -95,6 +96,7 @@ func (k *Kubelet) retryUpdateLease(p *sim.Proc, base *coordinationv1.Lease) erro
 		if err == nil {
 			k.latestLease = lease
 			k.traceRenewed()
+			k.wrote("leases", lease)
 			return nil
 		}
 		k.en.Trace(sim.Record{Event: sim.EventLeaseRenewFailed, Node: k.cfg.Name, Error: traceError(err)})

@@ -192,10 +192,13 @@ func (k *Kubelet) startPod(p *sim.Proc, rec *podRecord) {
 // kubelet deletes the pod with grace period 0.
 func (k *Kubelet) deletePod(pod *corev1.Pod) {
 	uid := pod.UID
-	_ = k.clients.Core.Pods(pod.Namespace).Delete(k.ctx(), pod.Name, metav1.DeleteOptions{
+	err := k.clients.Core.Pods(pod.Namespace).Delete(k.ctx(), pod.Name, metav1.DeleteOptions{
 		GracePeriodSeconds: ptr.To[int64](0),
 		Preconditions:      &metav1.Preconditions{UID: &uid},
 	})
+	if err == nil && k.observer != nil {
+		k.observer.Gone(k.en, "pods", pod.Namespace, pod.Name)
+	}
 	delete(k.pods, uid)
 }
 
@@ -221,6 +224,7 @@ func (k *Kubelet) patchPodStatus(pod *corev1.Pod, status corev1.PodStatus) error
 	if rec, ok := k.pods[pod.UID]; ok {
 		rec.pod = updated
 	}
+	k.wrote("pods", updated)
 	return nil
 }
 

@@ -18,15 +18,56 @@ import (
 	"github.com/nodesim/nodesim/sim"
 )
 
+// DefaultEvictionPressureTransitionPeriod is
+// evictionPressureTransitionPeriod: a pressure condition stays True this
+// long after its eviction signal clears.
+const DefaultEvictionPressureTransitionPeriod = 5 * time.Minute
+
 // Pressure says which resources the node is short of (eviction signals
 // past their thresholds).
 type Pressure struct {
 	Memory, Disk, PID bool
 }
 
-// SetPressure changes the node's eviction signals; the status loop reports
-// them at its next run.
-func (k *Kubelet) SetPressure(p Pressure) { k.pressure = p }
+// SetPressure changes the node's eviction signals at time now; the status
+// loop reports them at its next run.
+func (k *Kubelet) SetPressure(now time.Time, p Pressure) {
+	for _, s := range []struct {
+		on   bool
+		last *time.Time
+	}{{p.Memory, &k.pressureSeen.memory}, {p.Disk, &k.pressureSeen.disk}, {p.PID, &k.pressureSeen.pid}} {
+		if s.on {
+			*s.last = now
+		}
+	}
+	// A signal that clears now was on until now.
+	if k.pressure.Memory && !p.Memory {
+		k.pressureSeen.memory = now
+	}
+	if k.pressure.Disk && !p.Disk {
+		k.pressureSeen.disk = now
+	}
+	if k.pressure.PID && !p.PID {
+		k.pressureSeen.pid = now
+	}
+	k.pressure = p
+}
+
+// Pressure is the node's eviction signals.
+func (k *Kubelet) Pressure() Pressure { return k.pressure }
+
+// pressureNow is the pressure the eviction manager reports: a signal seen
+// within the transition period still counts.
+func (k *Kubelet) pressureNow(now time.Time) Pressure {
+	held := func(on bool, last time.Time) bool {
+		return on || (!last.IsZero() && now.Sub(last) < DefaultEvictionPressureTransitionPeriod)
+	}
+	return Pressure{
+		Memory: held(k.pressure.Memory, k.pressureSeen.memory),
+		Disk:   held(k.pressure.Disk, k.pressureSeen.disk),
+		PID:    held(k.pressure.PID, k.pressureSeen.pid),
+	}
+}
 
 // statusLoop is syncNodeStatus every nodeStatusUpdateFrequency (jittered
 // 4 %), after one runtime poll, as the kubelet starts it.
@@ -192,13 +233,14 @@ func (k *Kubelet) setNodeStatus(now time.Time, node *corev1.Node) {
 	node.Status.NodeInfo.OperatingSystem = k.cfg.OperatingSystem
 	node.Status.NodeInfo.Architecture = k.cfg.Architecture
 	t := metav1.NewTime(now)
-	setPressureCondition(node, t, corev1.NodeMemoryPressure, k.pressure.Memory,
+	pressure := k.pressureNow(now)
+	setPressureCondition(node, t, corev1.NodeMemoryPressure, pressure.Memory,
 		"KubeletHasInsufficientMemory", "kubelet has insufficient memory available",
 		"KubeletHasSufficientMemory", "kubelet has sufficient memory available")
-	setPressureCondition(node, t, corev1.NodeDiskPressure, k.pressure.Disk,
+	setPressureCondition(node, t, corev1.NodeDiskPressure, pressure.Disk,
 		"KubeletHasDiskPressure", "kubelet has disk pressure",
 		"KubeletHasNoDiskPressure", "kubelet has no disk pressure")
-	setPressureCondition(node, t, corev1.NodePIDPressure, k.pressure.PID,
+	setPressureCondition(node, t, corev1.NodePIDPressure, pressure.PID,
 		"KubeletHasInsufficientPID", "kubelet has insufficient PID available",
 		"KubeletHasSufficientPID", "kubelet has sufficient PID available")
 	k.setReadyCondition(node, t)

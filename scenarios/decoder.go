@@ -28,6 +28,10 @@ type decoder struct {
 	work    int
 	stopped bool                // the work budget ran out
 	merging map[*yaml.Node]bool // mappings being expanded by merge keys, to catch cycles
+
+	// Sections with problems: what refers to them is not checked against
+	// them, so that one mistake gives one error, not a cascade.
+	badPools, badWorkloads, badTimeline bool
 }
 
 // entry is one key of a mapping with its value, aliases resolved.

@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,6 +28,28 @@ func FuzzParse(f *testing.F) {
 		head + "    registerWithTaints: [a=b:NoSchedule, {key: c, effect: NoExecute}]\n",
 		head + "    capacity: {cpu: 500m, hugepages-2Mi: 1Gi, example.com/gpu: 4}\n",
 		head + "  controlPlane: {}\n  timeline: [{at: 5m, do: partition}]\n",
+		head + "  controlPlane: {nodeMonitorGracePeriod: 40s, nodeEvictionRate: 0.5, unhealthyZoneThreshold: 0.6}\n",
+		fleet + `  timeline:
+  - {at: 1m, do: partition, nodes: {pool: b, fraction: 0.5}, for: 5m}
+  - {at: 2m, do: addNodes, pool: a, count: 3}
+  - {at: 3m, do: checkpoint, pod: default/web-0, container: app, timeout: 10s}
+  - {at: 4m, do: restore, pod: default/web-0, container: app, node: a-4}
+  - {at: 5m, do: apiServerLatency, latency: 100ms, for: 1m}
+  expect:
+  - condition: {type: Ready, status: Unknown}
+    nodes: {pool: b}
+    atLeast: 40
+    by: 2m
+  - taint: node.kubernetes.io/unreachable:NoExecute
+    count: 40
+    at: 3m
+  - evictions: {workload: web}
+    atMost: 3
+  - zoneState: {zone: zone-b, state: PartialDisruption}
+  - taintRate: {key: node.kubernetes.io/unreachable, effect: NoExecute}
+    atMost: 6
+    per: 1m
+`,
 		"spec: &s {<<: *s}\n",
 	} {
 		f.Add([]byte(seed))
@@ -60,6 +83,26 @@ func FuzzParse(f *testing.F) {
 			if p.Count > 0 && len(p.NodeName(p.Count-1)) > 63 {
 				t.Fatalf("node name %s too long", p.NodeName(p.Count-1))
 			}
+		}
+		for i, st := range s.Timeline {
+			if st.At < 0 || st.At >= s.Duration || st.For < 0 || st.At+st.For > s.Duration || !slices.Contains(scenarios.Actions, st.Do) {
+				t.Fatalf("invalid step accepted: %+v", st)
+			}
+			if i > 0 && s.Timeline[i-1].At > st.At {
+				t.Fatalf("timeline out of order at %d", i)
+			}
+			if sel := st.Nodes; sel.Fraction < 0 || sel.Fraction > 1 {
+				t.Fatalf("invalid fraction accepted: %+v", st)
+			}
+		}
+		for i := range s.Workloads {
+			if len(s.Workloads[i].Template.Spec.Containers) == 0 {
+				t.Fatalf("workload without containers accepted: %+v", s.Workloads[i])
+			}
+		}
+		// Checking expectations against no records never fails to answer.
+		if results := s.Check(nil, s.Duration); len(results) != len(s.Expect) {
+			t.Fatalf("%d results for %d expectations", len(results), len(s.Expect))
 		}
 	})
 }

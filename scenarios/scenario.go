@@ -78,6 +78,13 @@ type Scenario struct {
 	Duration          time.Duration // spec.duration: virtual time the run lasts, > 0
 	KubernetesVersion string        // spec.kubernetesVersion, "1.X" (default DefaultKubernetesVersion)
 	NodePools         []NodePool    // spec.nodePools, in file order
+	ControlPlane      ControlPlane  // spec.controlPlane, defaults filled in for KubernetesVersion
+	Workloads         []Workload    // spec.workloads, in file order
+	// Timeline is spec.timeline in the order the steps happen: by At; at
+	// one instant addNodes and deleteNodes first, then the others, each
+	// group in file order (Step.Line keeps the place in the file).
+	Timeline []Step
+	Expect   []Expectation // spec.expect, in file order
 }
 
 // NodePool is a group of identical virtual nodes.
@@ -163,6 +170,11 @@ func Parse(file string, data []byte) (*Scenario, error) {
 // the index zero-padded to as many digits as the pool's count has (count
 // 1000: zone-a-0000 .. zone-a-0999; count 80: b-00 .. b-79; count 10:
 // b-00 .. b-09; count 1 to 9: one digit).
+//
+// The padding is fixed by the count the pool starts with, so that the
+// names of existing nodes never change: nodes an addNodes step adds past it
+// get more digits only when their index needs them (count 80 grown to 120:
+// b-00 .. b-99, then b-100 .. b-119).
 func (p NodePool) NodeName(index int) string {
 	idx := strconv.Itoa(index)
 	width := digits(p.Count)

@@ -85,6 +85,17 @@ func TestParseDefaults(t *testing.T) {
 			Architecture:      "amd64",
 			NetworkReadyAfter: 5 * time.Second,
 		}},
+		ControlPlane: scenarios.ControlPlane{
+			NodeMonitorPeriod:                   5 * time.Second,
+			NodeMonitorGracePeriod:              50 * time.Second,
+			NodeStartupGracePeriod:              60 * time.Second,
+			NodeEvictionRate:                    0.1,
+			SecondaryNodeEvictionRate:           0.01,
+			LargeClusterSizeThreshold:           50,
+			UnhealthyZoneThreshold:              0.55,
+			DefaultNotReadyTolerationSeconds:    300,
+			DefaultUnreachableTolerationSeconds: 300,
+		},
 	}
 	assertScenario(t, s, want)
 	if s.Seed != scenarios.DefaultSeed || s.KubernetesVersion != scenarios.DefaultKubernetesVersion {
@@ -194,6 +205,12 @@ spec:
 			Architecture:      "arm64",
 			NetworkReadyAfter: 0,
 		}},
+		// 1.28: the grace period before 1.32.
+		ControlPlane: func() scenarios.ControlPlane {
+			c := scenarios.DefaultControlPlane("1.37")
+			c.NodeMonitorGracePeriod = 40 * time.Second
+			return c
+		}(),
 	}
 	assertScenario(t, s, want)
 }
@@ -312,12 +329,7 @@ func TestParseErrors(t *testing.T) {
 		{"key not a string", "? [a]\n: b\n" + head, 1, "", "keys must be non-empty strings, not a list", 0},
 		{"merge of a scalar", head + "  <<: 1\n", 10, "spec", "a merge key (<<) takes a mapping or a list of mappings", 0},
 
-		// Sections and fields a later version implements.
-		{"controlPlane", head + "  controlPlane: {nodeMonitorGracePeriod: 50s}\n", 10, "spec.controlPlane", "not supported yet by this version of nodesim", 0},
-		{"workloads", head + "  workloads: []\n", 10, "spec.workloads", "not supported yet", 0},
-		{"timeline", head + "  timeline:\n  - at: 5m\n    do: partition\n", 10, "spec.timeline", "not supported yet", 0},
-		{"expect", head + "  expect: [x]\n", 10, "spec.expect", "not supported yet", 0},
-		{"empty section", head + "  expect:\n", 10, "spec.expect", "not supported yet", 0},
+		// Fields a later version implements.
 		{"kubeletConfig", head + "    kubeletConfig: {}\n", 10, "spec.nodePools[0].kubeletConfig", "not supported yet by this version of nodesim", 0},
 		{"kubeletConfigDropins", head + "    kubeletConfigDropins: {10-a.conf: {}}\n", 10, "spec.nodePools[0].kubeletConfigDropins", "not supported yet", 0},
 		{"kubeletConfigDir", head + "    kubeletConfigDir: /etc/kubelet.conf.d\n", 10, "spec.nodePools[0].kubeletConfigDir", "not supported yet", 0},

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"maps"
 	"math"
 	"slices"
@@ -18,8 +19,7 @@ var (
 	documentSchema = schema{fields: []string{"apiVersion", "kind", "metadata", "spec"}}
 	metadataSchema = schema{fields: []string{"name"}}
 	specSchema     = schema{
-		fields: []string{"seed", "duration", "kubernetesVersion", "nodePools"},
-		later:  []string{"controlPlane", "workloads", "timeline", "expect"},
+		fields: []string{"seed", "duration", "kubernetesVersion", "controlPlane", "nodePools", "workloads", "timeline", "expect"},
 	}
 	poolSchema = schema{
 		fields: []string{"name", "count", "labels", "registerWithTaints", "taints", "capacity",
@@ -100,9 +100,18 @@ func (d *decoder) metadata(m entry, s *Scenario) {
 	}
 }
 
+// specOrder is the order spec's sections are parsed in, whatever their
+// order in the file: each may refer to the ones before it (a timeline step
+// to pools and workloads, an expectation to the timeline's fleet changes).
+var specOrder = []string{"seed", "duration", "kubernetesVersion", "controlPlane", "nodePools", "workloads", "timeline", "expect"}
+
 func (d *decoder) spec(sp entry, s *Scenario) {
 	got := d.fields(sp.value, sp.key, specSchema)
 	d.required(sp.value, sp.keyNode.Line, sp.key, got, "duration")
+	slices.SortStableFunc(got, func(a, b entry) int {
+		return cmp.Compare(slices.Index(specOrder, a.key), slices.Index(specOrder, b.key))
+	})
+	var controlPlane *entry
 	for _, e := range got {
 		path := join(sp.key, e.key)
 		switch e.key {
@@ -129,9 +138,28 @@ func (d *decoder) spec(sp entry, s *Scenario) {
 				}
 				s.KubernetesVersion = v
 			}
+		case "controlPlane":
+			controlPlane = &e
 		case "nodePools":
+			before := len(d.errs)
 			d.nodePools(e, path, s)
+			d.badPools = len(d.errs) > before
+		case "workloads":
+			before := len(d.errs)
+			d.workloads(e, path, s)
+			d.badWorkloads = len(d.errs) > before
+		case "timeline":
+			before := len(d.errs)
+			d.timeline(e, path, s)
+			d.badTimeline = len(d.errs) > before
+		case "expect":
+			d.expect(e, path, s)
 		}
+	}
+	// The defaults depend on kubernetesVersion, wherever the file has it.
+	s.ControlPlane = DefaultControlPlane(s.KubernetesVersion)
+	if controlPlane != nil {
+		d.controlPlane(*controlPlane, join(sp.key, controlPlane.key), &s.ControlPlane)
 	}
 }
 

@@ -55,6 +55,7 @@ type Engine struct {
 	bseq     uint64
 	tracer   *Tracer
 	trace    []Record // barrier-time records of the current instant
+	after    []func(now time.Time)
 }
 
 // New returns an engine at cfg.Start.
@@ -126,6 +127,13 @@ func (e *Engine) Every(first time.Time, period time.Duration, fn func(now time.T
 	e.At(first, tick)
 }
 
+// AfterBarriers runs fn at every window boundary, after the barriers due
+// then: the place for work that must see everything written so far, such
+// as controllers reacting to watch events.
+func (e *Engine) AfterBarriers(fn func(now time.Time)) {
+	e.after = append(e.after, fn)
+}
+
 // Trace records an event at the current barrier, ordered before the
 // entities' events of the same instant.
 func (e *Engine) Trace(r Record) {
@@ -135,6 +143,19 @@ func (e *Engine) Trace(r Record) {
 	r.seq = e.bseq
 	e.trace = append(e.trace, r)
 }
+
+// TraceAt records an event at virtual time at, as a barrier would (for
+// what is decided after the run, such as expectations at its end).
+func (e *Engine) TraceAt(at time.Time, r Record) {
+	r.T = at.Sub(e.cfg.Start)
+	r.entity = -1
+	e.bseq++
+	r.seq = e.bseq
+	e.trace = append(e.trace, r)
+}
+
+// Flush writes the records traced since the last window.
+func (e *Engine) Flush() error { return e.flush() }
 
 // Run advances virtual time to until (exclusive for entity events), or
 // until ctx is done.
@@ -178,6 +199,9 @@ func (e *Engine) runBarriers(now time.Time) {
 	for len(e.barriers) > 0 && !e.barriers[0].at.After(now) {
 		b := heap.Pop(&e.barriers).(*barrier)
 		b.fn(now)
+	}
+	for _, fn := range e.after {
+		fn(now)
 	}
 }
 

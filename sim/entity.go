@@ -21,7 +21,23 @@ type Entity struct {
 	events eventHeap
 	seq    uint64
 	trace  []Record
+	// current is the process running now, if any.
+	current *Proc
 }
+
+// Sleep makes the running process wait d of virtual time, as a request
+// that takes that long does. It panics if no process is running (a timer
+// callback cannot wait).
+func (en *Entity) Sleep(d time.Duration) {
+	if en.current == nil {
+		panic("sim: Sleep outside a process of " + en.name)
+	}
+	en.current.Sleep(d)
+}
+
+// InProcess says whether a process of the entity is running, so that
+// waiting is possible.
+func (en *Entity) InProcess() bool { return en.current != nil }
 
 // Name is the entity's name.
 func (en *Entity) Name() string { return en.name }
@@ -153,7 +169,9 @@ func (p *Proc) resume() {
 	if p.done {
 		return
 	}
+	p.entity.current = p
 	at, ok := p.next()
+	p.entity.current = nil
 	if !ok {
 		p.done = true
 		return

@@ -21,6 +21,16 @@ const (
 	EventNodeTaintRemoved     = "NodeTaintRemoved"
 	EventPodRunning           = "PodRunning"
 	EventPodRejected          = "PodRejected"
+	EventZoneStateChanged     = "ZoneStateChanged"
+	EventPodBound             = "PodBound"
+	EventPodEvicted           = "PodEvicted"
+	EventFaultStarted         = "FaultStarted"
+	EventFaultEnded           = "FaultEnded"
+	EventExpectationPassed    = "ExpectationPassed"
+	EventExpectationFailed    = "ExpectationFailed"
+	EventCheckpointCreated    = "CheckpointCreated"
+	EventCheckpointFailed     = "CheckpointFailed"
+	EventContainerRestored    = "ContainerRestored"
 )
 
 // Record is one line of trace.jsonl. Empty fields are left out; fields are
@@ -108,6 +118,20 @@ type Tracer struct {
 	out     *bufio.Writer
 	counts  map[string]int
 	buf     []byte
+	// kept are the records written so far, less the heartbeats.
+	kept []Record
+}
+
+// heartbeats are the events not kept in memory: they are most of a full
+// trace and nothing after the run needs them.
+var heartbeats = map[string]bool{EventLeaseRenewed: true, EventNodeStatusPosted: true}
+
+// Records returns the records traced so far, in order, less the
+// heartbeats (LeaseRenewed, NodeStatusPosted).
+func (t *Tracer) Records() []Record {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.kept)
 }
 
 // NewTracer writes to w (nil: count only).
@@ -136,6 +160,9 @@ func (t *Tracer) flush() error {
 	for i := range t.pending {
 		r := &t.pending[i]
 		t.counts[r.Event]++
+		if !heartbeats[r.Event] {
+			t.kept = append(t.kept, *r)
+		}
 		if t.out == nil {
 			continue
 		}

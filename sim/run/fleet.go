@@ -40,20 +40,17 @@ func PodCIDR(i int) *net.IPNet {
 
 // fleet is the scenario's virtual nodes.
 type fleet struct {
-	kubelets []*node.Kubelet
-	names    []string
+	sc        *scenarios.Scenario
+	clients   node.Clients
+	traceFull bool
+	faults    *faults
+	kubelets  []*node.Kubelet
+	sizes     map[string]int // current node count by pool
+	next      int            // the next node's fleet index (for its addresses)
 }
 
-// newClients builds the kubelets' API clients: protobuf, no client-side
-// rate limit (the kubelet's heartbeat client has none), one connection
-// pool for the whole fleet.
-func newClients(base *restclient.Config, t *traffic) (node.Clients, error) {
-	cfg := restclient.CopyConfig(base)
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	cfg.QPS = -1
-	cfg.UserAgent = "nodesim-kubelet"
-	cfg.Wrap(t.wrap)
+// newClients builds the kubelets' API clients on one connection pool.
+func newClients(cfg *restclient.Config) (node.Clients, error) {
 	httpClient, err := restclient.HTTPClientFor(cfg)
 	if err != nil {
 		return node.Clients{}, fmt.Errorf("kubelet clients: %w", err)
@@ -69,43 +66,87 @@ func newClients(base *restclient.Config, t *traffic) (node.Clients, error) {
 	return node.Clients{Core: core, Coordination: coordination}, nil
 }
 
-// newFleet builds a kubelet per node of every pool, in file order, and
-// starts each on its own entity at the engine's current time.
-func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, traceFull bool) (*fleet, *observer, error) {
-	f := &fleet{}
+// newFleet builds and starts a kubelet per node of every pool, in file
+// order, each on its own entity.
+func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *observer, traceFull bool, f *faults) (*fleet, error) {
+	fl := &fleet{sc: sc, clients: clients, traceFull: traceFull, faults: f, sizes: map[string]int{}}
 	for _, pool := range sc.NodePools {
 		for i := range pool.Count {
-			f.names = append(f.names, pool.NodeName(i))
+			if err := fl.start(e, obs, pool, i); err != nil {
+				return nil, err
+			}
+		}
+		fl.sizes[pool.Name] = pool.Count
+	}
+	return fl, nil
+}
+
+// start builds the i-th node of pool and starts its kubelet now.
+func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i int) error {
+	name := pool.NodeName(i)
+	idx := fl.next
+	fl.next++
+	cfg := node.Config{
+		Name:                    name,
+		InternalIP:              NodeIP(idx),
+		PodCIDR:                 PodCIDR(idx),
+		Labels:                  pool.Labels,
+		RegisterWithTaints:      pool.Taints,
+		Capacity:                pool.Capacity,
+		KernelVersion:           pool.KernelVersion,
+		OSImage:                 pool.OSImage,
+		Architecture:            pool.Architecture,
+		ContainerRuntimeVersion: pool.ContainerRuntime,
+		KubeletVersion:          KubeletVersion(fl.sc.KubernetesVersion),
+		TraceAllHeartbeats:      fl.traceFull,
+	}
+	runtime := &faultyRuntime{base: &node.StartupRuntime{Started: e.Now(), NetworkReadyAfter: pool.NetworkReadyAfter}, name: name, f: fl.faults}
+	k, err := node.New(cfg, fl.clients, runtime, obs)
+	if err != nil {
+		return err
+	}
+	obs.add(k)
+	k.Start(e.NewEntity(name))
+	fl.kubelets = append(fl.kubelets, k)
+	return nil
+}
+
+// add grows a pool by count nodes, started now (addNodes).
+func (fl *fleet) add(w *world, poolName string, count int) {
+	for _, pool := range fl.sc.NodePools {
+		if pool.Name != poolName {
+			continue
+		}
+		for range count {
+			i := fl.sizes[poolName]
+			if err := fl.start(w.engine, w.observer, pool, i); err != nil {
+				w.fail(err)
+				return
+			}
+			fl.sizes[poolName] = i + 1
 		}
 	}
-	obs := newObserver(f.names)
-	idx := 0
-	for _, pool := range sc.NodePools {
-		for i := range pool.Count {
+}
+
+// remove stops the last count nodes of a pool and deletes their Nodes
+// (deleteNodes).
+func (fl *fleet) remove(w *world, poolName string, count int) {
+	for _, pool := range fl.sc.NodePools {
+		if pool.Name != poolName {
+			continue
+		}
+		for range count {
+			i := fl.sizes[poolName] - 1
+			if i < 0 {
+				return
+			}
 			name := pool.NodeName(i)
-			cfg := node.Config{
-				Name:                    name,
-				InternalIP:              NodeIP(idx),
-				PodCIDR:                 PodCIDR(idx),
-				Labels:                  pool.Labels,
-				RegisterWithTaints:      pool.Taints,
-				Capacity:                pool.Capacity,
-				KernelVersion:           pool.KernelVersion,
-				OSImage:                 pool.OSImage,
-				Architecture:            pool.Architecture,
-				ContainerRuntimeVersion: pool.ContainerRuntime,
-				KubeletVersion:          KubeletVersion(sc.KubernetesVersion),
-				TraceAllHeartbeats:      traceFull,
+			if k, ok := w.observer.kubelets[name]; ok {
+				k.Stop()
 			}
-			idx++
-			runtime := &node.StartupRuntime{Started: e.Now(), NetworkReadyAfter: pool.NetworkReadyAfter}
-			k, err := node.New(cfg, clients, runtime, obs)
-			if err != nil {
-				return nil, nil, err
-			}
-			k.Start(e.NewEntity(name))
-			f.kubelets = append(f.kubelets, k)
+			w.engine.Trace(sim.Record{Event: sim.EventFaultStarted, Type: "deleteNodes", Node: name})
+			w.deleteNode(name)
+			fl.sizes[poolName] = i
 		}
 	}
-	return f, obs, nil
 }

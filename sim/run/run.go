@@ -1,7 +1,9 @@
 package run
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,11 +13,12 @@ import (
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/sim/apiserver"
+	"github.com/nodesim/nodesim/sim/report"
 )
 
 // Options of a run.
 type Options struct {
-	// OutDir receives trace.jsonl and summary.json.
+	// OutDir receives trace.jsonl, summary.json and report.html.
 	OutDir string
 	// Seed, if set, replaces the scenario's seed.
 	Seed *uint64
@@ -31,11 +34,12 @@ type Options struct {
 const (
 	TraceFile   = "trace.jsonl"
 	SummaryFile = "summary.json"
+	ReportFile  = "report.html"
 )
 
-// Run runs the scenario on a fresh embedded API server and writes its
-// outputs. The files appear only when the run completed: nothing
-// half-written is left behind.
+// Run runs the scenario on a fresh embedded API server, checks its
+// expectations and writes its outputs. The files appear only when the run
+// completed: nothing half-written is left behind.
 func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary, err error) {
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
@@ -49,7 +53,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 		os.Remove(traceTmp.Name())
 	}()
 
-	server, err := apiserver.Start(ctx, apiserver.Config{})
+	server, err := apiserver.Start(ctx, apiserver.Config{
+		NotReadyTolerationSeconds:    sc.ControlPlane.DefaultNotReadyTolerationSeconds,
+		UnreachableTolerationSeconds: sc.ControlPlane.DefaultUnreachableTolerationSeconds,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -63,17 +70,50 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	if opts.Seed != nil {
 		seed = *opts.Seed
 	}
-	w, err := newWorld(ctx, sc, server, sim.Config{Seed: seed, Pace: opts.Pace, Trace: traceTmp}, opts.TraceFull, opts.Progress)
+	traceOut := bufio.NewWriterSize(traceTmp, 1<<16)
+	w, err := newWorld(ctx, sc, server, sim.Config{Seed: seed, Pace: opts.Pace, Trace: traceOut},
+		worldOptions{traceFull: opts.TraceFull, controlPlane: true, progress: opts.Progress})
 	if err != nil {
 		return nil, err
 	}
 	defer w.close()
 
+	// API writes per window, for the report's plot.
+	var samples []report.Sample
+	var lastWrites int64
+	w.engine.AfterBarriers(func(now time.Time) {
+		_, _, total := w.traffic.snapshot()
+		samples = append(samples, report.Sample{T: now.Sub(w.engine.Start()), Writes: total - lastWrites})
+		lastWrites = total
+	})
+
 	wallStart := time.Now()
-	if err := w.engine.Run(ctx, w.engine.Start().Add(sc.Duration)); err != nil {
-		return nil, fmt.Errorf("run %s: %w", sc.Name, err)
+	end := w.engine.Start().Add(sc.Duration)
+	if runErr := w.engine.Run(w.ctx, end); runErr != nil {
+		if w.err != nil {
+			return nil, fmt.Errorf("run %s: %w", sc.Name, w.err)
+		}
+		return nil, fmt.Errorf("run %s: %w", sc.Name, runErr)
 	}
 	wall := time.Since(wallStart).Seconds()
+
+	records := w.engine.Tracer().Records()
+	results := sc.Check(records, sc.Duration)
+	expectations := make([]Expectation, 0, len(results))
+	for _, r := range results {
+		event := sim.EventExpectationPassed
+		if !r.Passed {
+			event = sim.EventExpectationFailed
+		}
+		w.engine.TraceAt(end, sim.Record{Event: event, Type: r.Type, Reason: r.Reason})
+		expectations = append(expectations, Expectation{Type: r.Type, Reason: r.Reason, Passed: r.Passed})
+	}
+	if err := w.engine.Flush(); err != nil {
+		return nil, fmt.Errorf("write trace: %w", err)
+	}
+	if err := traceOut.Flush(); err != nil {
+		return nil, fmt.Errorf("write trace: %w", err)
+	}
 
 	writes, bytes, _ := w.traffic.snapshot()
 	summary := &Summary{
@@ -86,7 +126,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 		APIWrites:      writes,
 		APIBytes:       bytes,
 		Events:         w.engine.Tracer().Counts(),
-		Expectations:   []Expectation{},
+		Expectations:   expectations,
+	}
+	if err := writeReport(filepath.Join(opts.OutDir, ReportFile), w, summary, records, samples); err != nil {
+		return nil, err
 	}
 	if err := traceTmp.Close(); err != nil {
 		return nil, fmt.Errorf("write trace: %w", err)
@@ -101,56 +144,72 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 }
 
 // Serve runs the scenario's fleet against backend at pace until ctx is
-// done, then stops it. The scenario's duration is ignored.
+// done, then stops it. The scenario's duration and timeline are ignored;
+// the control plane runs only on the embedded API server.
 func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, pace float64, start time.Time) error {
-	w, err := newWorld(ctx, sc, backend, sim.Config{Seed: sc.Seed, Pace: pace, Start: start, MaxWindow: 100 * time.Millisecond}, false, nil)
+	_, embedded := backend.(*apiserver.Server)
+	serving := *sc
+	serving.Timeline = nil
+	w, err := newWorld(ctx, &serving, backend, sim.Config{Seed: sc.Seed, Pace: pace, Start: start, MaxWindow: 100 * time.Millisecond},
+		worldOptions{controlPlane: embedded})
 	if err != nil {
 		return err
 	}
 	defer w.close()
-	err = w.engine.Run(ctx, start.Add(100*365*24*time.Hour))
+	err = w.engine.Run(w.ctx, start.Add(100*365*24*time.Hour))
+	if w.err != nil {
+		return w.err
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
 }
 
-// world is a scenario put on an engine against an API server.
-type world struct {
-	engine  *sim.Engine
-	fleet   *fleet
-	traffic *traffic
-	cancel  context.CancelFunc
-}
-
-func (w *world) close() {
-	w.cancel()
-	w.engine.Close()
-}
-
-func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, cfg sim.Config, traceFull bool, progress func(time.Duration)) (*world, error) {
-	cfg.Progress = progress
-	e, err := sim.New(cfg)
+func writeReport(path string, w *world, s *Summary, records []sim.Record, samples []report.Sample) error {
+	in := report.Input{
+		Scenario: s.Scenario, Seed: s.Seed, Nodes: s.Nodes, Duration: w.sc.Duration,
+		WallSeconds: s.WallSeconds, Passed: s.Passed(), Records: records, Writes: samples,
+		Zones: map[string]string{},
+	}
+	for _, e := range s.Expectations {
+		in.Expectations = append(in.Expectations, report.Expectation{Type: e.Type, Reason: e.Reason, Passed: e.Passed})
+	}
+	for _, st := range w.sc.Timeline {
+		target := "cluster"
+		if b, err := json.Marshal(st.Nodes); err == nil && nodeScoped[st.Do] {
+			target = string(b)
+		}
+		if st.Pool != "" {
+			target = fmt.Sprintf("%s x%d", st.Pool, st.Count)
+		}
+		end := time.Duration(0)
+		if st.For > 0 {
+			end = st.At + st.For
+		}
+		in.Faults = append(in.Faults, report.Fault{Type: st.Do, Target: target, Start: st.At, End: end})
+	}
+	for _, k := range w.fleet.kubelets {
+		if n := k.Node(); n != nil {
+			in.Zones[k.Name()] = n.Labels["topology.kubernetes.io/zone"]
+		}
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("write report: %w", err)
 	}
-	t := newTraffic()
-	clients, err := newClients(backend.RESTConfig(), t)
-	if err != nil {
-		return nil, err
+	defer os.Remove(f.Name())
+	bw := bufio.NewWriter(f)
+	if err := report.Write(bw, in); err != nil {
+		f.Close()
+		return fmt.Errorf("write report: %w", err)
 	}
-	f, _, err := newFleet(sc, e, clients, traceFull)
-	if err != nil {
-		return nil, err
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write report: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	window := cfg.MaxWindow
-	if window == 0 {
-		window = sim.DefaultMaxWindow
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
-	if _, err := startPodDispatcher(ctx, backend.RESTConfig(), e, f, window); err != nil {
-		cancel()
-		return nil, err
-	}
-	return &world{engine: e, fleet: f, traffic: t, cancel: cancel}, nil
+	return os.Rename(f.Name(), path)
 }

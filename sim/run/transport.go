@@ -9,6 +9,8 @@ import (
 // traffic counts the simulation's API writes and their bytes by resource
 // and verb, at the HTTP layer, so every client is counted the same way.
 type traffic struct {
+	// fault, if set, may fail a request before it is sent.
+	fault  func(*http.Request) error
 	mu     sync.Mutex
 	writes map[string]map[string]int64
 	bytes  map[string]map[string]int64
@@ -21,6 +23,11 @@ func newTraffic() *traffic {
 // wrap is a rest.Config WrapTransport.
 func (t *traffic) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		if t.fault != nil {
+			if err := t.fault(req); err != nil {
+				return nil, err
+			}
+		}
 		verb := writeVerbs[req.Method]
 		if verb == "" {
 			return rt.RoundTrip(req)

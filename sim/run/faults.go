@@ -1,0 +1,218 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/nodesim/nodesim/node"
+	"github.com/nodesim/nodesim/scenarios"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// heartbeatTimeout is the kubelet's heartbeat client timeout: the smaller
+// of nodeStatusUpdateFrequency and the lease duration, 10 s by default. A
+// partitioned kubelet's requests hang that long, then fail.
+const heartbeatTimeout = 10 * time.Second
+
+// InputError is a scenario the run cannot carry out as written.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// faults holds the timeline's state, changed only at barriers and read by
+// the transport and the kubelets' runtimes during windows.
+type faults struct {
+	w           *world
+	partitioned map[string]bool
+	runtimeDown map[string]bool
+	networkDown map[string]bool
+	outage      bool
+	latency     time.Duration
+}
+
+func newFaults(w *world) *faults {
+	return &faults{w: w, partitioned: map[string]bool{}, runtimeDown: map[string]bool{}, networkDown: map[string]bool{}}
+}
+
+// faultError is a request failure nodesim made up; its text is the same on
+// every run, so traces stay reproducible.
+type faultError struct{ msg string }
+
+func (e *faultError) Error() string { return e.msg }
+func (e *faultError) Fault() string { return e.msg }
+
+var (
+	errRefused = &faultError{"dial tcp: connect: connection refused"}
+	errTimeout = &faultError{"net/http: request canceled (Client.Timeout exceeded while awaiting headers)"}
+)
+
+// roundTrip applies the faults to one request: an API server outage
+// refuses everything; a partitioned kubelet's request hangs until its
+// client times out; latency delays a kubelet's requests in virtual time.
+func (f *faults) roundTrip(req *http.Request) error {
+	if f.outage {
+		return errRefused
+	}
+	en, ok := sim.EntityFrom(req.Context())
+	if !ok || !en.InProcess() {
+		return nil
+	}
+	if f.partitioned[en.Name()] {
+		en.Sleep(heartbeatTimeout)
+		return errTimeout
+	}
+	if f.latency > 0 {
+		en.Sleep(f.latency)
+	}
+	return nil
+}
+
+// runtime is a node's container runtime as the faults leave it.
+type faultyRuntime struct {
+	base *node.StartupRuntime
+	name string
+	f    *faults
+}
+
+func (r *faultyRuntime) Status(now time.Time) (node.RuntimeStatus, error) {
+	if r.f.runtimeDown[r.name] {
+		return node.RuntimeStatus{}, errors.New("rpc error: code = Unavailable desc = connection error")
+	}
+	s, err := r.base.Status(now)
+	if r.f.networkDown[r.name] {
+		s.NetworkReady = node.RuntimeCondition{Type: "NetworkReady", Status: false,
+			Reason: "NetworkPluginNotReady", Message: "Network plugin returns error: cni plugin not initialized"}
+	}
+	return s, err
+}
+
+// schedule puts every timeline step on the engine.
+func (f *faults) schedule() error {
+	start := f.w.engine.Start()
+	for i, st := range f.w.sc.Timeline {
+		switch st.Do {
+		case "checkpoint", "restore", "deviceHealth":
+			return &InputError{fmt.Errorf("%s:%d: spec.timeline[%d].do: %s is not supported yet by this version of nodesim", f.w.sc.File, st.Line, i, st.Do)}
+		}
+		st, salt := st, fmt.Sprintf("timeline/%d", i)
+		var targets []string
+		if nodeScoped[st.Do] {
+			targets = f.w.sc.SelectNodesAt(st.Nodes, st.At, f.w.engine.Seed(), salt)
+		}
+		f.w.engine.At(start.Add(st.At), func(now time.Time) { f.apply(now, st, targets, true) })
+		if st.For > 0 && reversible[st.Do] {
+			f.w.engine.At(start.Add(st.At+st.For), func(now time.Time) { f.apply(now, st, targets, false) })
+		}
+	}
+	return nil
+}
+
+// nodeScoped actions take a node selector; reversible ones end after `for`.
+var (
+	nodeScoped = map[string]bool{"partition": true, "stopKubelet": true, "startKubelet": true, "restartKubelet": true,
+		"runtimeDown": true, "networkDown": true, "memoryPressure": true, "diskPressure": true, "pidPressure": true,
+		"cordon": true, "uncordon": true}
+	reversible = map[string]bool{"partition": true, "stopKubelet": true, "runtimeDown": true, "networkDown": true,
+		"memoryPressure": true, "diskPressure": true, "pidPressure": true, "apiServerOutage": true,
+		"apiServerLatency": true, "cordon": true}
+)
+
+// apply starts (on) or ends a step.
+func (f *faults) apply(now time.Time, st scenarios.Step, targets []string, on bool) {
+	event := sim.EventFaultStarted
+	if !on {
+		event = sim.EventFaultEnded
+	}
+	switch st.Do {
+	case "apiServerOutage":
+		f.outage = on
+		f.w.engine.Trace(sim.Record{Event: event, Type: st.Do})
+		return
+	case "apiServerLatency":
+		f.latency = 0
+		if on {
+			f.latency = st.Latency
+		}
+		f.w.engine.Trace(sim.Record{Event: event, Type: st.Do})
+		return
+	case "addNodes":
+		f.w.engine.Trace(sim.Record{Event: event, Type: st.Do})
+		f.w.fleet.add(f.w, st.Pool, st.Count)
+		return
+	case "deleteNodes":
+		f.w.engine.Trace(sim.Record{Event: event, Type: st.Do})
+		f.w.fleet.remove(f.w, st.Pool, st.Count)
+		return
+	}
+	for _, name := range targets {
+		f.w.engine.Trace(sim.Record{Event: event, Type: st.Do, Node: name})
+		k, ok := f.w.observer.kubelets[name]
+		if !ok {
+			continue
+		}
+		switch st.Do {
+		case "partition":
+			f.partitioned[name] = on
+		case "runtimeDown":
+			f.runtimeDown[name] = on
+		case "networkDown":
+			f.networkDown[name] = on
+		case "memoryPressure", "diskPressure", "pidPressure":
+			p := k.Pressure()
+			switch st.Do {
+			case "memoryPressure":
+				p.Memory = on
+			case "diskPressure":
+				p.Disk = on
+			default:
+				p.PID = on
+			}
+			k.SetPressure(now, p)
+		case "stopKubelet":
+			if on {
+				k.Stop()
+			} else {
+				k.Start(k.Entity())
+			}
+		case "startKubelet":
+			if !k.Running() {
+				k.Start(k.Entity())
+			}
+		case "restartKubelet":
+			k.Stop()
+			k.Start(k.Entity())
+		case "cordon", "uncordon":
+			f.w.setUnschedulable(name, st.Do == "cordon" == on)
+		}
+	}
+}
+
+// setUnschedulable cordons or uncordons a node as kubectl does.
+func (w *world) setUnschedulable(name string, unschedulable bool) {
+	patch := fmt.Sprintf(`{"spec":{"unschedulable":%t}}`, unschedulable)
+	n, err := w.client.CoreV1().Nodes().Patch(context.Background(), name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+	if err != nil {
+		return
+	}
+	w.observer.controllerWrote("nodes", n)
+}
+
+// deleteNode deletes a node and its lease, as an administrator (and the
+// garbage collector, for the lease the node owns) would.
+func (w *world) deleteNode(name string) {
+	ctx := context.Background()
+	if err := w.client.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}); err == nil {
+		w.tracker.deleted("nodes", "", name)
+	}
+	if err := w.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Delete(ctx, name, metav1.DeleteOptions{}); err == nil {
+		w.tracker.deleted("leases", corev1.NamespaceNodeLease, name)
+	}
+}

@@ -1,0 +1,145 @@
+package run
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// catchUpTimeout bounds how long a barrier waits for the watches.
+const catchUpTimeout = 60 * time.Second
+
+// tracker knows what the simulation wrote and what its watches have seen,
+// so that a barrier can wait until every watcher has caught up with every
+// write made before it: then what the controllers read is the same on
+// every run.
+type tracker struct {
+	mu      sync.Mutex
+	changed *sync.Cond
+	written map[string]uint64 // highest resourceVersion written, by resource
+	seen    map[string]uint64 // highest resourceVersion the watch delivered
+	gone    map[string]map[string]bool
+	stores  map[string]cache.Store
+}
+
+func newTracker() *tracker {
+	t := &tracker{written: map[string]uint64{}, seen: map[string]uint64{}, gone: map[string]map[string]bool{}, stores: map[string]cache.Store{}}
+	t.changed = sync.NewCond(&t.mu)
+	return t
+}
+
+func rv(obj metav1.Object) uint64 {
+	v, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
+	return v
+}
+
+// wrote records a write's result.
+func (t *tracker) wrote(resource string, obj metav1.Object) {
+	v := rv(obj)
+	t.mu.Lock()
+	if v > t.written[resource] {
+		t.written[resource] = v
+	}
+	t.mu.Unlock()
+}
+
+// deleted records an object deleted without a result to read.
+func (t *tracker) deleted(resource, namespace, name string) {
+	key := name
+	if namespace != "" {
+		key = namespace + "/" + name
+	}
+	t.mu.Lock()
+	if t.gone[resource] == nil {
+		t.gone[resource] = map[string]bool{}
+	}
+	t.gone[resource][key] = true
+	t.mu.Unlock()
+}
+
+// handler is an informer event handler that records what the watch saw.
+func (t *tracker) handler(resource string, store cache.Store) cache.ResourceEventHandler {
+	t.mu.Lock()
+	t.stores[resource] = store
+	t.mu.Unlock()
+	see := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			return
+		}
+		v := rv(m)
+		t.mu.Lock()
+		if v > t.seen[resource] {
+			t.seen[resource] = v
+		}
+		t.changed.Broadcast()
+		t.mu.Unlock()
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    see,
+		UpdateFunc: func(_, obj any) { see(obj) },
+		DeleteFunc: see,
+	}
+}
+
+// caughtUp says whether the watches have seen every write; it must be
+// called with mu held.
+func (t *tracker) caughtUp() bool {
+	for r, v := range t.written {
+		if t.seen[r] < v {
+			return false
+		}
+	}
+	for r, keys := range t.gone {
+		store := t.stores[r]
+		for key := range keys {
+			if store == nil {
+				delete(keys, key)
+				continue
+			}
+			if _, exists, _ := store.GetByKey(key); !exists {
+				delete(keys, key)
+			}
+		}
+		if len(keys) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// wait blocks until the watches caught up.
+func (t *tracker) wait() error {
+	deadline := time.Now().Add(catchUpTimeout)
+	timer := time.AfterFunc(catchUpTimeout, func() {
+		t.mu.Lock()
+		t.changed.Broadcast()
+		t.mu.Unlock()
+	})
+	defer timer.Stop()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for !t.caughtUp() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("watches did not catch up with the writes in %s (written %v, seen %v)", catchUpTimeout, t.written, t.seen)
+		}
+		// Deletions are seen by their absence: look again soon even if
+		// no event arrives.
+		wake := time.AfterFunc(5*time.Millisecond, func() {
+			t.mu.Lock()
+			t.changed.Broadcast()
+			t.mu.Unlock()
+		})
+		t.changed.Wait()
+		wake.Stop()
+	}
+	return nil
+}

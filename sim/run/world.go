@@ -1,0 +1,265 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	restclient "k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/nodesim/nodesim/scenarios"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/sim/apiserver"
+)
+
+// world is a scenario put on an engine against an API server: the fleet,
+// the control plane, the watches that connect them, the faults.
+type world struct {
+	sc       *scenarios.Scenario
+	engine   *sim.Engine
+	fleet    *fleet
+	traffic  *traffic
+	tracker  *tracker
+	observer *observer
+	client   kubernetes.Interface
+	control  *controlPlane // nil against an external cluster
+	faults   *faults
+	ctx      context.Context
+	cancel   context.CancelFunc
+	informer informers.SharedInformerFactory
+	podIndex cache.Indexer
+
+	mu         sync.Mutex
+	dirtyNodes map[string]bool
+	dirtyPods  map[string]*podChange
+	err        error // the first error of a barrier, ends the run
+}
+
+type podChange struct {
+	pod     *corev1.Pod
+	deleted bool
+}
+
+// worldOptions choose what runs besides the fleet.
+type worldOptions struct {
+	traceFull    bool
+	controlPlane bool
+	progress     func(time.Duration)
+}
+
+func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, cfg sim.Config, o worldOptions) (_ *world, err error) {
+	cfg.Progress = o.progress
+	e, err := sim.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		if err != nil {
+			cancel()
+		}
+	}()
+	w := &world{sc: sc, engine: e, traffic: newTraffic(), tracker: newTracker(), ctx: ctx, cancel: cancel,
+		dirtyNodes: map[string]bool{}, dirtyPods: map[string]*podChange{}}
+	w.observer = newObserver(w.tracker, e)
+	w.faults = newFaults(w)
+	w.traffic.fault = w.faults.roundTrip
+	rest := simClientConfig(backend.RESTConfig(), w.traffic)
+	if w.client, err = kubernetes.NewForConfig(rest); err != nil {
+		return nil, err
+	}
+	kubeletClients, err := newClients(rest)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.startInformers(ctx); err != nil {
+		return nil, err
+	}
+	if o.controlPlane {
+		if w.control, err = newControlPlane(sc, w); err != nil {
+			return nil, err
+		}
+	}
+	if w.fleet, err = newFleet(sc, e, kubeletClients, w.observer, o.traceFull, w.faults); err != nil {
+		return nil, err
+	}
+	if err := w.faults.schedule(); err != nil {
+		return nil, err
+	}
+	e.AfterBarriers(w.afterBarriers)
+	if w.control != nil {
+		w.control.start(e.Now())
+	}
+	return w, nil
+}
+
+// simClientConfig is the configuration of every client of the simulation:
+// protobuf, no client-side rate limit (the kubelet's heartbeat client has
+// none), counted by the traffic meter.
+func simClientConfig(base *restclient.Config, t *traffic) *restclient.Config {
+	cfg := restclient.CopyConfig(base)
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	cfg.QPS = -1
+	cfg.UserAgent = "nodesim"
+	cfg.Wrap(t.wrap)
+	return cfg
+}
+
+// startInformers watches nodes, leases and pods (one watch each for the
+// whole fleet and control plane) and waits for their first list.
+func (w *world) startInformers(ctx context.Context) error {
+	w.informer = informers.NewSharedInformerFactory(w.client, 0)
+	nodes := w.informer.Core().V1().Nodes().Informer()
+	leases := w.informer.Coordination().V1().Leases().Informer()
+	pods := w.informer.Core().V1().Pods().Informer()
+	if err := pods.AddIndexers(cache.Indexers{"spec.nodeName": func(obj any) ([]string, error) {
+		return []string{obj.(*corev1.Pod).Spec.NodeName}, nil
+	}}); err != nil {
+		return err
+	}
+	w.podIndex = pods.GetIndexer()
+	for _, h := range []struct {
+		inf      cache.SharedIndexInformer
+		resource string
+	}{{nodes, "nodes"}, {leases, "leases"}, {pods, "pods"}} {
+		if _, err := h.inf.AddEventHandler(w.tracker.handler(h.resource, h.inf.GetStore())); err != nil {
+			return err
+		}
+	}
+	if _, err := nodes.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { w.nodeDirty(obj) },
+		UpdateFunc: func(_, obj any) { w.nodeDirty(obj) },
+	}); err != nil {
+		return err
+	}
+	if _, err := pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { w.podDirty(obj, false) },
+		UpdateFunc: func(_, obj any) { w.podDirty(obj, false) },
+		DeleteFunc: func(obj any) { w.podDirty(obj, true) },
+	}); err != nil {
+		return err
+	}
+	w.informer.Start(ctx.Done())
+	for typ, ok := range w.informer.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return fmt.Errorf("watch %v did not sync", typ)
+		}
+	}
+	return nil
+}
+
+func (w *world) nodeDirty(obj any) {
+	if n, ok := obj.(*corev1.Node); ok {
+		w.mu.Lock()
+		w.dirtyNodes[n.Name] = true
+		w.mu.Unlock()
+	}
+}
+
+func (w *world) podDirty(obj any, deleted bool) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	if p, ok := obj.(*corev1.Pod); ok {
+		w.mu.Lock()
+		w.dirtyPods[p.Namespace+"/"+p.Name] = &podChange{pod: p, deleted: deleted}
+		w.mu.Unlock()
+	}
+}
+
+// podsOnNode lists the pods bound to a node from the pod watch.
+func (w *world) podsOnNode(node string) []*corev1.Pod {
+	objs, err := w.podIndex.ByIndex("spec.nodeName", node)
+	if err != nil {
+		return nil
+	}
+	out := make([]*corev1.Pod, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, o.(*corev1.Pod))
+	}
+	return out
+}
+
+// afterBarriers runs at every window boundary: once the watches have seen
+// every write so far, the control plane reacts to what changed and the
+// kubelets get their pods, in a fixed order.
+func (w *world) afterBarriers(now time.Time) {
+	if err := w.tracker.wait(); err != nil {
+		w.fail(err)
+		return
+	}
+	w.mu.Lock()
+	nodes, pods := w.dirtyNodes, w.dirtyPods
+	w.dirtyNodes, w.dirtyPods = map[string]bool{}, map[string]*podChange{}
+	w.mu.Unlock()
+	if w.control != nil {
+		w.control.react(now, sortedKeys(nodes), pods)
+		if err := w.tracker.wait(); err != nil {
+			w.fail(err)
+			return
+		}
+		w.mu.Lock()
+		for k, v := range w.dirtyPods {
+			pods[k] = v
+		}
+		w.dirtyPods = map[string]*podChange{}
+		w.mu.Unlock()
+	}
+	w.dispatch(now, pods)
+}
+
+// dispatch hands each changed pod's latest state to its node's kubelet, on
+// the kubelet's timeline, in pod key order.
+func (w *world) dispatch(now time.Time, pods map[string]*podChange) {
+	keys := make([]string, 0, len(pods))
+	for k := range pods {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		ch := pods[key]
+		k, ok := w.observer.kubelets[ch.pod.Spec.NodeName]
+		if !ok || k.Entity() == nil {
+			continue
+		}
+		pod, deleted := ch.pod, ch.deleted
+		k.Entity().At(now, func() {
+			if deleted {
+				k.HandlePodDeleted(pod)
+			} else {
+				k.HandlePod(pod)
+			}
+		})
+	}
+}
+
+func (w *world) fail(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
+	w.cancel()
+}
+
+func (w *world) close() {
+	w.cancel()
+	w.engine.Close()
+	w.informer.Shutdown()
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
