@@ -57,7 +57,7 @@ type Kubelet struct {
 	pressure                   Pressure
 	// pressureSeen is when each signal was last seen on.
 	pressureSeen struct{ memory, disk, pid time.Time }
-	running bool
+	running      bool
 	// statusBusy is the status mutex: the fast update skips a tick while
 	// the status loop is posting.
 	statusBusy bool
