@@ -105,15 +105,25 @@ func (x Expectation) within(n, all int) bool {
 
 // checkNodes checks a condition or taint expectation.
 func (s *Scenario) checkNodes(x Expectation, records []sim.Record, r *Result) string {
+	// The chosen nodes are those of the fleet at the expectation's time
+	// that the selector matches; they are counted, not listed, and a node
+	// of the trace is judged when it first appears.
+	sizes := s.sizesAt(x.Time)
+	all := s.matchCount(x.Nodes, sizes)
 	chosen := make(map[string]bool)
-	for _, n := range s.SelectNodesAt(x.Nodes, x.Time, 0, "") {
-		chosen[n] = true
+	isChosen := func(name string) bool {
+		c, ok := chosen[name]
+		if !ok {
+			pool, i, exists := s.locate(name)
+			c = exists && i < sizes[pool] && s.nodeMatches(x.Nodes, name)
+			chosen[name] = c
+		}
+		return c
 	}
-	all := len(chosen)
 	has := make(map[string]bool)
 	count := 0
 	apply := func(rec sim.Record) {
-		if !chosen[rec.Node] {
+		if !isChosen(rec.Node) {
 			return
 		}
 		var present bool

@@ -74,12 +74,22 @@ func (s *Scenario) PoolSizeAt(pool string, t time.Duration) (int, bool) {
 // NodePoolOf returns the pool a node of the fleet belongs to: the pool whose
 // NodeName gives name for some index (existing at any time or not).
 func (s *Scenario) NodePoolOf(name string) (NodePool, int, bool) {
-	for _, p := range s.NodePools {
+	pool, i, ok := s.locate(name)
+	if !ok {
+		return NodePool{}, 0, false
+	}
+	return s.NodePools[pool], i, true
+}
+
+// locate returns the position in NodePools of the pool of the node named
+// name, and the node's index.
+func (s *Scenario) locate(name string) (pool, index int, ok bool) {
+	for pi, p := range s.NodePools {
 		if i, ok := p.nodeIndex(name); ok {
-			return p, i, true
+			return pi, i, true
 		}
 	}
-	return NodePool{}, 0, false
+	return 0, 0, false
 }
 
 func (s *Scenario) initialSizes() []int {

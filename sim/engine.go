@@ -55,6 +55,7 @@ type Engine struct {
 	bseq     uint64
 	tracer   *Tracer
 	trace    []Record // barrier-time records of the current instant
+	before   []func(now time.Time)
 	after    []func(now time.Time)
 }
 
@@ -127,6 +128,12 @@ func (e *Engine) Every(first time.Time, period time.Duration, fn func(now time.T
 	e.At(first, tick)
 }
 
+// BeforeBarriers runs fn at every window boundary, before the barriers due
+// then: the place to wait until everything written so far can be read.
+func (e *Engine) BeforeBarriers(fn func(now time.Time)) {
+	e.before = append(e.before, fn)
+}
+
 // AfterBarriers runs fn at every window boundary, after the barriers due
 // then: the place for work that must see everything written so far, such
 // as controllers reacting to watch events.
@@ -196,6 +203,9 @@ func (e *Engine) Run(ctx context.Context, until time.Time) error {
 }
 
 func (e *Engine) runBarriers(now time.Time) {
+	for _, fn := range e.before {
+		fn(now)
+	}
 	for len(e.barriers) > 0 && !e.barriers[0].at.After(now) {
 		b := heap.Pop(&e.barriers).(*barrier)
 		b.fn(now)

@@ -62,32 +62,31 @@ func (t *tracker) deleted(resource, namespace, name string) {
 	t.mu.Unlock()
 }
 
-// handler is an informer event handler that records what the watch saw.
-func (t *tracker) handler(resource string, store cache.Store) cache.ResourceEventHandler {
+// watch registers the store a resource's watch fills, for deletions.
+func (t *tracker) watch(resource string, store cache.Store) {
 	t.mu.Lock()
 	t.stores[resource] = store
 	t.mu.Unlock()
-	see := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		m, err := meta.Accessor(obj)
-		if err != nil {
-			return
-		}
-		v := rv(m)
-		t.mu.Lock()
-		if v > t.seen[resource] {
-			t.seen[resource] = v
-		}
-		t.changed.Broadcast()
-		t.mu.Unlock()
+}
+
+// saw records what a watch delivered. Call it last in the event handler,
+// after everything else the handler records, so that a caught-up tracker
+// means every handler has run.
+func (t *tracker) saw(resource string, obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
 	}
-	return cache.ResourceEventHandlerFuncs{
-		AddFunc:    see,
-		UpdateFunc: func(_, obj any) { see(obj) },
-		DeleteFunc: see,
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return
 	}
+	v := rv(m)
+	t.mu.Lock()
+	if v > t.seen[resource] {
+		t.seen[resource] = v
+	}
+	t.changed.Broadcast()
+	t.mu.Unlock()
 }
 
 // caughtUp says whether the watches have seen every write; it must be

@@ -92,6 +92,11 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	if err := w.faults.schedule(); err != nil {
 		return nil, err
 	}
+	e.BeforeBarriers(func(time.Time) {
+		if err := w.tracker.wait(); err != nil {
+			w.fail(err)
+		}
+	})
 	e.AfterBarriers(w.afterBarriers)
 	if w.control != nil {
 		w.control.start(e.Now())
@@ -125,24 +130,29 @@ func (w *world) startInformers(ctx context.Context) error {
 		return err
 	}
 	w.podIndex = pods.GetIndexer()
-	for _, h := range []struct {
-		inf      cache.SharedIndexInformer
-		resource string
-	}{{nodes, "nodes"}, {leases, "leases"}, {pods, "pods"}} {
-		if _, err := h.inf.AddEventHandler(w.tracker.handler(h.resource, h.inf.GetStore())); err != nil {
-			return err
-		}
-	}
+	w.tracker.watch("nodes", nodes.GetStore())
+	w.tracker.watch("leases", leases.GetStore())
+	w.tracker.watch("pods", pods.GetStore())
+	// One handler per watch, so that the tracker hears of an event only
+	// after the dirty sets have it.
 	if _, err := nodes.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { w.nodeDirty(obj) },
-		UpdateFunc: func(_, obj any) { w.nodeDirty(obj) },
+		AddFunc:    func(obj any) { w.nodeDirty(obj); w.tracker.saw("nodes", obj) },
+		UpdateFunc: func(_, obj any) { w.nodeDirty(obj); w.tracker.saw("nodes", obj) },
+		DeleteFunc: func(obj any) { w.tracker.saw("nodes", obj) },
+	}); err != nil {
+		return err
+	}
+	if _, err := leases.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { w.tracker.saw("leases", obj) },
+		UpdateFunc: func(_, obj any) { w.tracker.saw("leases", obj) },
+		DeleteFunc: func(obj any) { w.tracker.saw("leases", obj) },
 	}); err != nil {
 		return err
 	}
 	if _, err := pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { w.podDirty(obj, false) },
-		UpdateFunc: func(_, obj any) { w.podDirty(obj, false) },
-		DeleteFunc: func(obj any) { w.podDirty(obj, true) },
+		AddFunc:    func(obj any) { w.podDirty(obj, false); w.tracker.saw("pods", obj) },
+		UpdateFunc: func(_, obj any) { w.podDirty(obj, false); w.tracker.saw("pods", obj) },
+		DeleteFunc: func(obj any) { w.podDirty(obj, true); w.tracker.saw("pods", obj) },
 	}); err != nil {
 		return err
 	}
