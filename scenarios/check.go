@@ -91,7 +91,7 @@ func instants(records []sim.Record, t time.Duration, f func(at time.Duration, gr
 	}
 }
 
-// bounds says whether n is within the expectation's count bounds; all is
+// within says whether n is within the expectation's count bounds; all is
 // the number n must be when no bound is given.
 func (x Expectation) within(n, all int) bool {
 	switch {

@@ -156,11 +156,13 @@ func (d *decoder) expectation(n *yaml.Node, path string, s *Scenario) (Expectati
 	x.Kind = kind.key
 	params := expectParams[x.Kind]
 	has := func(key string) bool { return slices.ContainsFunc(got, func(e entry) bool { return e.key == key }) }
-	for _, e := range got {
-		if !slices.Contains(params, e.key) {
-			d.addf(e.keyNode.Line, join(path, e.key), "%s %s expectation does not take %s (it takes %s)", article(x.Kind), x.Kind, e.key, strings.Join(params, ", "))
+	got = slices.DeleteFunc(got, func(e entry) bool {
+		if slices.Contains(params, e.key) {
+			return false
 		}
-	}
+		d.addf(e.keyNode.Line, join(path, e.key), "%s %s expectation does not take %s (it takes %s)", article(x.Kind), x.Kind, e.key, strings.Join(params, ", "))
+		return true
+	})
 	kf := join(path, kind.key)
 	switch x.Kind {
 	case ExpectCondition:

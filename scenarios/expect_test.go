@@ -112,6 +112,8 @@ func TestExpectErrors(t *testing.T) {
 		{"evictions without a bound", ex + "  - evictions: {workload: web}\n    by: 5m\n", 23, "spec.expect[0].atMost", "required: say how many pods may be evicted with count, atLeast or atMost", 0},
 		{"taintRate without atMost", ex + "  - taintRate: a:NoExecute\n", 23, "spec.expect[0].atMost", "required: the most taints that may be added per window", 0},
 		{"taintRate atLeast", ex + "  - taintRate: a:NoExecute\n    atMost: 1\n    atLeast: 1\n", 25, "spec.expect[0].atLeast", "a taintRate expectation does not take atLeast", 0},
+		{"taintRate atLeast above atMost", ex + "  - taintRate: a:NoExecute\n    atMost: 1\n    atLeast: 5\n", 25, "spec.expect[0].atLeast", "a taintRate expectation does not take atLeast", 0},
+		{"zoneState with a bad selector", ex + "  - zoneState: {zone: zone-a, state: Normal}\n    nodes: {fraction: 2}\n", 24, "spec.expect[0].nodes", "a zoneState expectation does not take nodes", 0},
 		{"taintRate per", ex + "  - taintRate: a:NoExecute\n    atMost: 1\n    per: 0s\n", 25, "spec.expect[0].per", "must be more than 0", 0},
 
 		// When.

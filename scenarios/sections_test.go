@@ -115,6 +115,16 @@ func TestControlPlane(t *testing.T) {
 	}
 }
 
+func TestEmptySections(t *testing.T) {
+	s := mustParse(t, head+"  controlPlane:\n  workloads: []\n  timeline:\n  expect: []\n")
+	if s.Workloads != nil || s.Timeline != nil || s.Expect != nil || s.ControlPlane != scenarios.DefaultControlPlane("1.37") {
+		t.Errorf("empty sections: %+v", s)
+	}
+	if got := s.Check(nil, s.Duration); len(got) != 0 {
+		t.Errorf("no expectations gave %v", got)
+	}
+}
+
 func TestControlPlaneErrors(t *testing.T) {
 	runErrorCases(t, []errorCase{
 		{"unknown field", head + "  controlPlane:\n    podEvictionTimeout: 5m\n", 11, "spec.controlPlane.podEvictionTimeout", `unknown field "podEvictionTimeout"`, 0},

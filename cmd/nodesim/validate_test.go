@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nodesim/nodesim/scenarios"
 )
 
 const validScenario = `apiVersion: nodesim.dev/v1alpha1
@@ -28,7 +30,7 @@ func scenarioFiles(t *testing.T) (good, bad string) {
 	dir := t.TempDir()
 	good = filepath.Join(dir, "good.yaml")
 	bad = filepath.Join(dir, "bad.yaml")
-	invalid := strings.Replace(validScenario, "count: 1", "count: ten", 1) + "  workloads: []\n"
+	invalid := strings.Replace(validScenario, "count: 1", "count: ten", 1) + "  timeline: [{at: 10s, do: explode}]\n"
 	for path, text := range map[string]string{good: validScenario, bad: invalid} {
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
@@ -89,7 +91,7 @@ func TestValidate(t *testing.T) {
 	}
 	wantErr := []string{
 		bad + ":9: spec.nodePools[0].count: must be a whole number, not \"ten\"",
-		bad + ":10: spec.workloads: not supported yet by this version of nodesim",
+		bad + ":10: spec.timeline[0].do: unknown action \"explode\": want one of " + strings.Join(scenarios.Actions, ", "),
 		"read scenario: open " + missing + ": no such file or directory",
 	}
 	if got := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); strings.Join(got, "\n") != strings.Join(wantErr, "\n") {

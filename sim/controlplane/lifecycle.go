@@ -87,6 +87,16 @@ func NewNodeLifecycle(cfg LifecycleConfig, env *Env) (*NodeLifecycle, error) {
 	}, nil
 }
 
+// Reset forgets everything the controller learned, as a new instance of
+// kube-controller-manager starts (after it lost its leader lease): every
+// node gets a fresh grace period, every zone starts Initial.
+func (c *NodeLifecycle) Reset() {
+	c.known = map[string]bool{}
+	c.health = map[string]*nodeHealth{}
+	c.zoneStates = map[string]ZoneState{}
+	c.queues = map[string]*taintQueue{}
+}
+
 // Start schedules the health monitor every NodeMonitorPeriod from now.
 func (c *NodeLifecycle) Start(now time.Time) {
 	c.env.Engine.Every(now, c.cfg.NodeMonitorPeriod, c.monitor)

@@ -37,6 +37,15 @@ func NewTaintEviction(env *Env) *TaintEviction {
 	return &TaintEviction{env: env, taints: map[string][]corev1.Taint{}, timers: map[string]*evictionTimer{}}
 }
 
+// Reset forgets the taints seen and cancels every timer, as a new
+// controller instance starts.
+func (c *TaintEviction) Reset() {
+	for key := range c.timers {
+		c.cancel(key)
+	}
+	c.taints = map[string][]corev1.Taint{}
+}
+
 // NodeChanged looks at a node whose taints may have changed.
 func (c *TaintEviction) NodeChanged(now time.Time, node *corev1.Node) {
 	var noExecute []corev1.Taint

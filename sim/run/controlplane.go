@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim/controlplane"
@@ -72,6 +73,25 @@ func newControlPlane(sc *scenarios.Scenario, w *world) (*controlPlane, error) {
 }
 
 func (c *controlPlane) start(now time.Time) { c.lifecycle.Start(now) }
+
+// leaderElectionRenewDeadline is kube-controller-manager's
+// --leader-elect-renew-deadline: unable to renew its leader lease for this
+// long, it stops and restarts with nothing remembered.
+const leaderElectionRenewDeadline = 10 * time.Second
+
+// restart is a new controller-manager taking over: the controllers forget
+// what they saw and look at every node afresh.
+func (c *controlPlane) restart() {
+	c.lifecycle.Reset()
+	c.eviction.Reset()
+	if nodes, err := c.env.Nodes.List(labels.Everything()); err == nil {
+		c.w.mu.Lock()
+		for _, n := range nodes {
+			c.w.dirtyNodes[n.Name] = true
+		}
+		c.w.mu.Unlock()
+	}
+}
 
 // react runs the controllers that follow watch events, on what changed
 // since the last barrier, then keeps the workloads and schedules.

@@ -97,12 +97,12 @@ func (r *faultyRuntime) Status(now time.Time) (node.RuntimeStatus, error) {
 // schedule puts every timeline step on the engine.
 func (f *faults) schedule() error {
 	start := f.w.engine.Start()
-	for i, st := range f.w.sc.Timeline {
+	for _, st := range f.w.sc.Timeline {
 		switch st.Do {
 		case "checkpoint", "restore", "deviceHealth":
-			return &InputError{fmt.Errorf("%s:%d: spec.timeline[%d].do: %s is not supported yet by this version of nodesim", f.w.sc.File, st.Line, i, st.Do)}
+			return &InputError{fmt.Errorf("%s:%d: spec.timeline[%d].do: %s is not supported yet by this version of nodesim", f.w.sc.File, st.Line, st.Index, st.Do)}
 		}
-		st, salt := st, fmt.Sprintf("timeline/%d", i)
+		st, salt := st, fmt.Sprintf("timeline/%d", st.Index)
 		var targets []string
 		if nodeScoped[st.Do] {
 			targets = f.w.sc.SelectNodesAt(st.Nodes, st.At, f.w.engine.Seed(), salt)
@@ -135,6 +135,11 @@ func (f *faults) apply(now time.Time, st scenarios.Step, targets []string, on bo
 	case "apiServerOutage":
 		f.outage = on
 		f.w.engine.Trace(sim.Record{Event: event, Type: st.Do})
+		// The controller-manager could not renew its leader lease: it
+		// stopped, and comes back with no memory of the nodes' heartbeats.
+		if !on && f.w.control != nil && st.For >= leaderElectionRenewDeadline {
+			f.w.control.restart()
+		}
 		return
 	case "apiServerLatency":
 		f.latency = 0
