@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,8 @@ type runOptions struct {
 	seed  int64
 	trace string
 	pace  string
+	// cpuProfile writes a CPU profile of the run (for performance work).
+	cpuProfile string
 }
 
 func newRunCommand() *cobra.Command {
@@ -45,6 +48,7 @@ failed, 2 bad input.`,
 	f.Int64Var(&o.seed, "seed", -1, "replace the scenario's seed")
 	f.StringVar(&o.trace, "trace", "changes", "what the trace holds: changes, or full (every heartbeat)")
 	f.StringVar(&o.pace, "pace", "max", "virtual time per wall time: max (as fast as possible) or NX, e.g. 10X")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	return cmd
 }
 
@@ -74,13 +78,25 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 	if isTerminal(out) {
 		opts.Progress = progressLine(out, sc.Duration)
 	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return badInput(fmt.Errorf("--cpuprofile: %w", err))
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return badInput(fmt.Errorf("--cpuprofile: %w", err))
+		}
+		defer pprof.StopCPUProfile()
+	}
 	summary, err := simrun.Run(cmd.Context(), sc, opts)
 	if isTerminal(out) {
 		fmt.Fprintln(out)
 	}
 	if err != nil {
 		var se *apiserver.StartError
-		if errors.As(err, &se) {
+		var ie *simrun.InputError
+		if errors.As(err, &se) || errors.As(err, &ie) {
 			return badInput(err)
 		}
 		if errors.Is(err, context.Canceled) {

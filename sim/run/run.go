@@ -3,11 +3,12 @@ package run
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/nodesim/nodesim/scenarios"
@@ -166,6 +167,32 @@ func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backen
 	return err
 }
 
+// describeSelector says which nodes a selector chooses, for people.
+func describeSelector(sel scenarios.NodeSelector) string {
+	var parts []string
+	if sel.Pool != "" {
+		parts = append(parts, "pool "+sel.Pool)
+	}
+	if len(sel.Labels) > 0 {
+		keys := make([]string, 0, len(sel.Labels))
+		for k := range sel.Labels {
+			keys = append(keys, k+"="+sel.Labels[k])
+		}
+		sort.Strings(keys)
+		parts = append(parts, strings.Join(keys, ","))
+	}
+	if len(sel.Names) > 0 {
+		parts = append(parts, strings.Join(sel.Names, ","))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "every node")
+	}
+	if sel.Fraction > 0 {
+		parts = append(parts, fmt.Sprintf("%g of them", sel.Fraction))
+	}
+	return strings.Join(parts, " ")
+}
+
 func writeReport(path string, w *world, s *Summary, records []sim.Record, samples []report.Sample) error {
 	in := report.Input{
 		Scenario: s.Scenario, Seed: s.Seed, Nodes: s.Nodes, Duration: w.sc.Duration,
@@ -177,8 +204,8 @@ func writeReport(path string, w *world, s *Summary, records []sim.Record, sample
 	}
 	for _, st := range w.sc.Timeline {
 		target := "cluster"
-		if b, err := json.Marshal(st.Nodes); err == nil && nodeScoped[st.Do] {
-			target = string(b)
+		if nodeScoped[st.Do] {
+			target = describeSelector(st.Nodes)
 		}
 		if st.Pool != "" {
 			target = fmt.Sprintf("%s x%d", st.Pool, st.Count)
