@@ -52,13 +52,19 @@ func quietLibraryLogs() {
 
 // run executes the command line and returns the exit status.
 func run(ctx context.Context, args []string) int {
+	return runWithStderr(ctx, args, os.Stderr)
+}
+
+// runWithStderr is run with the error message going to stderr.
+func runWithStderr(ctx context.Context, args []string, stderr io.Writer) int {
 	cmd := newRootCommand()
 	cmd.SetArgs(args)
+	cmd.SetErr(stderr)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(os.Stderr, "nodesim: %v\n", err)
+	fmt.Fprintf(stderr, "nodesim: %v\n", err)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code

@@ -156,3 +156,59 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// writeScenario writes a scenario file for a run test.
+func writeScenario(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const runHeader = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  duration: 2m
+  nodePools:
+  - {name: p, count: 2}
+`
+
+func TestRunBadScenariosExitTwoNamingTheField(t *testing.T) {
+	for name, tc := range map[string]struct{ body, want string }{
+		"unknown action":            {"  timeline: [{at: 1m, do: explode}]\n", `:8: spec.timeline[0].do: unknown action "explode"`},
+		"selector matching nothing": {"  timeline: [{at: 1m, do: partition, nodes: {pool: nope}}]\n", `:8: spec.timeline[0].nodes.pool`},
+		"negative duration":         {"  timeline: [{at: -1m, do: partition}]\n", `:8: spec.timeline[0].at`},
+		"for past the end":          {"  timeline: [{at: 1m, do: partition, for: 5m}]\n", `:8: spec.timeline[0].for`},
+		"not supported yet": {"  workloads: [{name: x, template: {spec: {containers: [{name: c, image: i}]}}}]\n" +
+			"  timeline: [{at: 1m, do: checkpoint, pod: default/x-0, container: c}]\n", `:9: spec.timeline[0].do: checkpoint is not supported yet`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := writeScenario(t, runHeader+tc.body)
+			var stderr bytes.Buffer
+			code := runWithStderr(context.Background(), []string{"run", path, "--out", t.TempDir()}, &stderr)
+			if code != exitBadInput || !strings.Contains(stderr.String(), path) || !strings.Contains(stderr.String(), tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 naming %s and %q", code, stderr.String(), path, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunExitsOneWhenAnExpectationFails(t *testing.T) {
+	path := writeScenario(t, runHeader+"  expect:\n  - condition: {type: Ready, status: Unknown}\n    by: 1m\n")
+	out := t.TempDir()
+	if code := run(context.Background(), []string{"run", path, "--out", out}); code != exitFailed {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, f := range []string{"trace.jsonl", "summary.json", "report.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	trace, _ := os.ReadFile(filepath.Join(out, "trace.jsonl"))
+	if !strings.Contains(string(trace), `"event":"ExpectationFailed"`) {
+		t.Fatalf("no ExpectationFailed in the trace")
+	}
+}
