@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -597,5 +598,32 @@ func TestZonesAreKeyedByRegionAndZone(t *testing.T) {
 	}
 	if full != 1 {
 		t.Errorf("zone states %v: want one zone in FullDisruption", h.zoneStates())
+	}
+}
+
+// The same fleet and the same faults give the same trace and the same
+// writes, run after run.
+func TestLifecycleDeterministic(t *testing.T) {
+	run := func() (string, string) {
+		h := newHarness(t)
+		h.fleet("c", 4, 3, 1000*time.Second) // PartialDisruption at 55 s
+		h.fleet("a", 5, 2, 1000*time.Second)
+		h.fleet("b", 3, 3, 0) // FullDisruption at 55 s
+		h.postStatus("a-04", 72*time.Second, heartbeat(corev1.ConditionFalse))
+		h.startLifecycle(defaultLifecycleConfig())
+		h.runTo(200 * time.Second)
+		return h.trace.String(), fmt.Sprint(h.taintLog)
+	}
+	trace1, taints1 := run()
+	trace2, taints2 := run()
+	if trace1 != trace2 {
+		t.Errorf("traces differ:\n%s---\n%s", trace1, trace2)
+	}
+	if taints1 != taints2 {
+		t.Errorf("taint writes differ:\n%s\n---\n%s", taints1, taints2)
+	}
+	if want := "{\"t\":55,\"event\":\"ZoneStateChanged\",\"zone\":\"b\",\"status\":\"FullDisruption\"}\n" +
+		"{\"t\":55,\"event\":\"ZoneStateChanged\",\"zone\":\"c\",\"status\":\"PartialDisruption\"}\n"; !strings.Contains(trace1, want) {
+		t.Errorf("trace\n%s\nlacks\n%s", trace1, want)
 	}
 }

@@ -119,11 +119,19 @@ func (s *Scheduler) Schedule() {
 	}
 }
 
+// requests is what the pod needs on a node: its containers' requests, or
+// an init container's where that is more, plus the pod overhead.
 func requests(p *corev1.Pod) (cpu, mem int64) {
 	for _, c := range p.Spec.Containers {
 		cpu += c.Resources.Requests.Cpu().MilliValue()
 		mem += c.Resources.Requests.Memory().Value()
 	}
+	for _, c := range p.Spec.InitContainers {
+		cpu = max(cpu, c.Resources.Requests.Cpu().MilliValue())
+		mem = max(mem, c.Resources.Requests.Memory().Value())
+	}
+	cpu += p.Spec.Overhead.Cpu().MilliValue()
+	mem += p.Spec.Overhead.Memory().Value()
 	return cpu, mem
 }
 

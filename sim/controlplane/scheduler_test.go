@@ -99,9 +99,15 @@ func TestSchedulerFilters(t *testing.T) {
 			p.Spec.NodeSelector = map[string]string{"disk": "ssd"}
 		}, false},
 		{"nodeSelector label missing", nil, func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"disk": "ssd"} }, false},
-		{"cpu fits exactly", nil, func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("4") }, true},
-		{"cpu too much", nil, func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("4001m") }, false},
-		{"memory too much", nil, func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Requests[corev1.ResourceMemory] = resource.MustParse("9Gi") }, false},
+		{"cpu fits exactly", nil, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("4")
+		}, true},
+		{"cpu too much", nil, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("4001m")
+		}, false},
+		{"memory too much", nil, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests[corev1.ResourceMemory] = resource.MustParse("9Gi")
+		}, false},
 		{"requests of all containers add up", nil, func(p *corev1.Pod) {
 			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "side", Image: "x",
 				Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("3500m")}}})
@@ -255,4 +261,18 @@ func TestSchedulerDeterministic(t *testing.T) {
 	if want := `{"t":3,"event":"PodBound","node":"large","pod":"ns-0/app-0"}`; len(trace1) < len(want) || trace1[:len(want)] != want {
 		t.Errorf("trace starts %q, want %q", trace1[:min(len(trace1), 80)], want)
 	}
+}
+
+// Upstream's PodRequests counts the larger of the containers' sum and each
+// init container's requests: an init container asking for more than the
+// node has makes the pod unschedulable there.
+func TestSchedulerCountsInitContainers(t *testing.T) {
+	h := newHarness(t)
+	h.addNode(readyNode("n1", "a", h.at(0)))
+	p := pendingPod("default", "p", "1", "1Gi")
+	p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "registry.k8s.io/pause:3.10",
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("5")}}}}
+	h.addPod(p)
+	h.schedule(time.Second)
+	wantStrings(t, "bindings", h.bindings(), nil)
 }

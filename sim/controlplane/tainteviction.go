@@ -92,7 +92,7 @@ func (c *TaintEviction) process(now time.Time, pod *corev1.Pod, taints []corev1.
 	}
 	trigger := now.Add(wait)
 	if t, ok := c.timers[key]; ok && !t.cancelled {
-		if !t.created.Add(wait).After(trigger) {
+		if t.created.Add(wait).Before(trigger) {
 			return
 		}
 		c.cancel(key)
@@ -148,27 +148,28 @@ func (c *TaintEviction) evict(now time.Time, pod *corev1.Pod) {
 }
 
 // minTolerationTime is the shortest tolerationSeconds among the
-// tolerations that tolerate the taints (-1: forever), and whether every
-// taint is tolerated.
+// tolerations used for the taints (-1: forever), and whether every taint is
+// tolerated. As upstream, each taint is tolerated by the first toleration
+// that matches it; later ones do not count.
 func minTolerationTime(taints []corev1.Taint, tolerations []corev1.Toleration) (time.Duration, bool) {
 	min := time.Duration(-1)
 	for _, taint := range taints {
-		matched := false
-		for _, tol := range tolerations {
-			if !tolerates(tol, taint) {
-				continue
-			}
-			matched = true
-			if tol.TolerationSeconds == nil {
-				continue
-			}
-			d := time.Duration(max(*tol.TolerationSeconds, 0)) * time.Second
-			if min < 0 || d < min {
-				min = d
+		var used *corev1.Toleration
+		for i := range tolerations {
+			if tolerates(tolerations[i], taint) {
+				used = &tolerations[i]
+				break
 			}
 		}
-		if !matched {
+		if used == nil {
 			return 0, false
+		}
+		if used.TolerationSeconds == nil {
+			continue
+		}
+		d := time.Duration(max(*used.TolerationSeconds, 0)) * time.Second
+		if min < 0 || d < min {
+			min = d
 		}
 	}
 	return min, true

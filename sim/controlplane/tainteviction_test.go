@@ -204,9 +204,6 @@ func TestTaintEvictionLaterTaintKeepsEarlierTimer(t *testing.T) {
 // (processPodOnNode: CreatedAt+min is not Before now+min), so a second
 // taint seen in the same instant with a shorter toleration wins.
 func TestTaintEvictionSameInstantShorterToleration(t *testing.T) {
-	if !runBugs {
-		t.Skip("BUG: tainteviction.go:95 keeps a timer created at this same instant (!After); upstream replaces it (Before), so the shorter toleration should win")
-	}
 	h, _ := evictionHarness(t)
 	h.addPod(boundPod("default", "p", "n1",
 		tolerate(corev1.TaintNodeUnreachable, ptr(int64(300))), tolerate(maintenance.Key, ptr(int64(60)))))
@@ -220,9 +217,6 @@ func TestTaintEvictionSameInstantShorterToleration(t *testing.T) {
 // toleration that tolerates it; getMinTolerationTime then takes the
 // smallest of those. A later toleration of the same taint does not count.
 func TestTaintEvictionFirstMatchingTolerationCounts(t *testing.T) {
-	if !runBugs {
-		t.Skip("BUG: minTolerationTime (tainteviction.go:153-170) takes the minimum over every toleration matching a taint; upstream uses only the first match per taint")
-	}
 	for _, tc := range []struct {
 		name        string
 		tolerations []corev1.Toleration
