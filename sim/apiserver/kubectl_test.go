@@ -3,6 +3,7 @@ package apiserver
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,14 +181,40 @@ func TestKubectlWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cancel(); cmd.Wait() }()
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "ADDED") {
-		t.Fatalf("first watch line: %q", lines.Text())
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		scan := bufio.NewScanner(stdout)
+		for scan.Scan() {
+			lines <- scan.Text()
+		}
+	}()
+	if first := <-lines; !strings.HasPrefix(first, "ADDED") {
+		t.Fatalf("first watch line: %q", first)
 	}
-	if _, err := c.CoreV1().Nodes().Patch(ctx, "kubectl-watch", "application/merge-patch+json", []byte(`{"spec":{"unschedulable":true}}`), metav1.PatchOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "MODIFIED") || !strings.Contains(lines.Text(), "SchedulingDisabled") {
-		t.Fatalf("watch after cordon: %q", lines.Text())
+	// kubectl opens its watch after printing the list; cordon and uncordon
+	// by turns until the watch reports a cordon, so the test does not
+	// depend on that moment.
+	patch := time.NewTicker(200 * time.Millisecond)
+	defer patch.Stop()
+	cordon := true
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("kubectl watch ended before reporting the cordon")
+			}
+			if strings.HasPrefix(line, "MODIFIED") && strings.Contains(line, "SchedulingDisabled") {
+				return
+			}
+		case <-patch.C:
+			body := fmt.Sprintf(`{"spec":{"unschedulable":%t}}`, cordon)
+			cordon = !cordon
+			if _, err := c.CoreV1().Nodes().Patch(ctx, "kubectl-watch", "application/merge-patch+json", []byte(body), metav1.PatchOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		case <-ctx.Done():
+			t.Fatal("kubectl watch did not report the cordon in time")
+		}
 	}
 }
