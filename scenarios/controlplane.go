@@ -7,36 +7,26 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nodesim/nodesim/sim/apiserver"
+	"github.com/nodesim/nodesim/sim/controlplane"
 )
 
 // Defaults of spec.controlPlane: those of kube-controller-manager (node
 // lifecycle controller) and kube-apiserver (DefaultTolerationSeconds
-// admission) of the release the scenario names.
+// admission) of the release the scenario names, as the components that
+// model them define them.
 const (
-	// DefaultNodeMonitorPeriod is --node-monitor-period.
-	DefaultNodeMonitorPeriod = 5 * time.Second
-	// DefaultNodeMonitorGracePeriod is --node-monitor-grace-period since
-	// Kubernetes 1.32.
-	DefaultNodeMonitorGracePeriod = 50 * time.Second
-	// LegacyNodeMonitorGracePeriod is --node-monitor-grace-period in 1.31
-	// and earlier.
-	LegacyNodeMonitorGracePeriod = 40 * time.Second
-	// DefaultNodeStartupGracePeriod is --node-startup-grace-period.
-	DefaultNodeStartupGracePeriod = 60 * time.Second
-	// DefaultNodeEvictionRate is --node-eviction-rate, nodes per second.
-	DefaultNodeEvictionRate = 0.1
-	// DefaultSecondaryNodeEvictionRate is --secondary-node-eviction-rate.
-	DefaultSecondaryNodeEvictionRate = 0.01
-	// DefaultLargeClusterSizeThreshold is --large-cluster-size-threshold.
-	DefaultLargeClusterSizeThreshold = 50
-	// DefaultUnhealthyZoneThreshold is --unhealthy-zone-threshold.
-	DefaultUnhealthyZoneThreshold = 0.55
-	// DefaultNotReadyTolerationSeconds is kube-apiserver's
-	// --default-not-ready-toleration-seconds.
-	DefaultNotReadyTolerationSeconds int64 = 300
-	// DefaultUnreachableTolerationSeconds is kube-apiserver's
-	// --default-unreachable-toleration-seconds.
-	DefaultUnreachableTolerationSeconds int64 = 300
+	DefaultNodeMonitorPeriod            = controlplane.DefaultNodeMonitorPeriod
+	DefaultNodeMonitorGracePeriod       = controlplane.DefaultNodeMonitorGracePeriod
+	LegacyNodeMonitorGracePeriod        = controlplane.LegacyNodeMonitorGracePeriod
+	DefaultNodeStartupGracePeriod       = controlplane.DefaultNodeStartupGracePeriod
+	DefaultNodeEvictionRate             = controlplane.DefaultNodeEvictionRate
+	DefaultSecondaryNodeEvictionRate    = controlplane.DefaultSecondaryNodeEvictionRate
+	DefaultLargeClusterSizeThreshold    = controlplane.DefaultLargeClusterSizeThreshold
+	DefaultUnhealthyZoneThreshold       = controlplane.DefaultUnhealthyZoneThreshold
+	DefaultNotReadyTolerationSeconds    = apiserver.DefaultNotReadyTolerationSeconds
+	DefaultUnreachableTolerationSeconds = apiserver.DefaultUnreachableTolerationSeconds
 )
 
 // ControlPlane is spec.controlPlane: the settings of the node lifecycle

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"cmp"
 	"io"
 	"slices"
 	"strconv"
@@ -151,11 +152,11 @@ func (t *Tracer) flush() error {
 	slices.SortFunc(t.pending, func(a, b Record) int {
 		switch {
 		case a.T != b.T:
-			return cmpInt(int64(a.T), int64(b.T))
+			return cmp.Compare(a.T, b.T)
 		case a.entity != b.entity:
-			return cmpInt(int64(a.entity), int64(b.entity))
+			return cmp.Compare(a.entity, b.entity)
 		}
-		return cmpInt(int64(a.seq), int64(b.seq))
+		return cmp.Compare(a.seq, b.seq)
 	})
 	for i := range t.pending {
 		r := &t.pending[i]
@@ -188,14 +189,4 @@ func (t *Tracer) Counts() map[string]int {
 		out[k] = v
 	}
 	return out
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

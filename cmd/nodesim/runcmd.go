@@ -32,12 +32,12 @@ func newRunCommand() *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
-		Short: "Run a scenario on the embedded API server and write its trace and summary",
+		Short: "Run a scenario on the embedded API server and write its trace, summary and report",
 		Long: `run replays a scenario deterministically on a fresh embedded API server:
 the same scenario and seed give the same trace.jsonl, byte for byte. It
-writes DIR/trace.jsonl and DIR/summary.json (DIR defaults to
-./nodesim-out/<scenario name>). Exit status: 0 all expectations held, 1 one
-failed, 2 bad input.`,
+writes DIR/trace.jsonl, DIR/summary.json and DIR/report.html (DIR defaults
+to ./nodesim-out/<scenario name>). Exit status: 0 all expectations held, 1
+one failed, 2 bad input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, args[0])

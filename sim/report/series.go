@@ -1,17 +1,12 @@
 package report
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/nodesim/nodesim/sim"
-)
-
-// Trace event names this package reads that sim does not name (yet).
-const (
-	eventPodEvicted       = "PodEvicted"
-	eventZoneStateChanged = "ZoneStateChanged"
 )
 
 // Ready states of a node, in legend order.
@@ -169,9 +164,9 @@ type nodeState struct {
 
 func analyze(in *Input, tl timeline) *analysis {
 	recs := in.Records
-	if !slices.IsSortedFunc(recs, func(a, b sim.Record) int { return cmpDur(a.T, b.T) }) {
+	if !slices.IsSortedFunc(recs, func(a, b sim.Record) int { return cmp.Compare(a.T, b.T) }) {
 		recs = slices.Clone(recs)
-		slices.SortStableFunc(recs, func(a, b sim.Record) int { return cmpDur(a.T, b.T) })
+		slices.SortStableFunc(recs, func(a, b sim.Record) int { return cmp.Compare(a.T, b.T) })
 	}
 
 	// Nodes are known from the input's count, the zone map and the trace;
@@ -273,10 +268,10 @@ func analyze(in *Input, tl timeline) *analysis {
 					taints[ti].add(c, -1)
 				}
 			}
-		case eventPodEvicted:
+		case sim.EventPodEvicted:
 			a.evictions++
 			a.evicted.add(c, 1)
-		case eventZoneStateChanged:
+		case sim.EventZoneStateChanged:
 			zoneStates[r.Zone] = append(zoneStates[r.Zone], fmtDur(r.T)+" "+r.Status)
 		}
 		if float64(lost) > a.peakLost.value {
@@ -396,14 +391,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func cmpDur(a, b time.Duration) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
