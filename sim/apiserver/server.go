@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -118,7 +117,6 @@ type Server struct {
 	adminToken string
 	etcd       *embed.Etcd
 	etcdURL    string
-	handler    http.Handler
 	cancel     context.CancelFunc
 	done       chan struct{}
 	runErr     error
@@ -174,7 +172,6 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, &StartError{What: "build", Err: err}
 	}
 
-	s.handler = server.Handler
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	prepared := server.PrepareRun()
@@ -392,20 +389,6 @@ func (s *Server) RESTConfig() *restclient.Config {
 		BearerToken:     s.adminToken,
 		TLSClientConfig: restclient.TLSClientConfig{CAData: s.pki.CA.CertPEM, ServerName: "localhost"},
 		QPS:             -1,
-	}
-}
-
-// InProcessConfig is an admin client configuration whose requests go
-// straight to the server's handler chain in this process: authenticated,
-// authorized, admitted, validated and stored like any other, without TCP,
-// TLS or HTTP/2 on the way. It cannot watch (nothing streams back); the
-// simulation uses it for its writes.
-func (s *Server) InProcessConfig() *restclient.Config {
-	return &restclient.Config{
-		Host:        "https://nodesim.in-process",
-		BearerToken: s.adminToken,
-		Transport:   inProcessTransport{handler: s.handler},
-		QPS:         -1,
 	}
 }
 

@@ -70,14 +70,7 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	w.observer = newObserver(w.tracker, e)
 	w.faults = newFaults(w)
 	w.traffic.fault = w.faults.roundTrip
-	// Writes go to the embedded server in process (no TCP, TLS or HTTP/2
-	// on the way: the server does the same work for a third less CPU);
-	// watches need a connection that streams.
-	writes := backend.RESTConfig()
-	if s, ok := backend.(interface{ InProcessConfig() *restclient.Config }); ok {
-		writes = s.InProcessConfig()
-	}
-	rest := simClientConfig(writes, w.traffic)
+	rest := simClientConfig(backend.RESTConfig(), w.traffic)
 	if w.client, err = kubernetes.NewForConfig(rest); err != nil {
 		return nil, err
 	}
@@ -85,11 +78,7 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	if err != nil {
 		return nil, err
 	}
-	watches, err := kubernetes.NewForConfig(simClientConfig(backend.RESTConfig(), w.traffic))
-	if err != nil {
-		return nil, err
-	}
-	if err := w.startInformers(ctx, watches); err != nil {
+	if err := w.startInformers(ctx); err != nil {
 		return nil, err
 	}
 	if o.controlPlane {
@@ -130,8 +119,8 @@ func simClientConfig(base *restclient.Config, t *traffic) *restclient.Config {
 
 // startInformers watches nodes, leases and pods (one watch each for the
 // whole fleet and control plane) and waits for their first list.
-func (w *world) startInformers(ctx context.Context, client kubernetes.Interface) error {
-	w.informer = informers.NewSharedInformerFactory(client, 0)
+func (w *world) startInformers(ctx context.Context) error {
+	w.informer = informers.NewSharedInformerFactory(w.client, 0)
 	nodes := w.informer.Core().V1().Nodes().Informer()
 	leases := w.informer.Coordination().V1().Leases().Informer()
 	pods := w.informer.Core().V1().Pods().Informer()
