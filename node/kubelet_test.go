@@ -327,3 +327,31 @@ func TestPodsRunAndAreRejectedWhenTheyDoNotFit(t *testing.T) {
 		t.Fatalf("running pod status %+v", running.Status)
 	}
 }
+
+func TestPressureHeldForTheTransitionPeriod(t *testing.T) {
+	h := newHarness(t, time.Second)
+	start := h.engine.Start()
+	h.engine.At(start.Add(time.Minute), func(now time.Time) { h.k.SetPressure(now, Pressure{Disk: true}) })
+	h.engine.At(start.Add(2*time.Minute), func(now time.Time) { h.k.SetPressure(now, Pressure{}) })
+	lines := h.run(10 * time.Minute)
+	var changes []string
+	for _, l := range lines {
+		if l.Event == sim.EventNodeStatusPosted && l.T > 2 {
+			changes = append(changes, fmt.Sprint(l.T))
+		}
+	}
+	node, err := h.client.CoreV1().Nodes().Get(context.Background(), "n-1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := findCondition(node.Status.Conditions, corev1.NodeDiskPressure)
+	if c.Status != corev1.ConditionFalse {
+		t.Fatalf("disk pressure at 10m: %+v", c)
+	}
+	// The signal cleared at 2m; the condition flips back at the first
+	// status sync at or after 7m (2m + 5m), within one update period.
+	cleared := c.LastTransitionTime.Sub(start)
+	if cleared < 7*time.Minute || cleared > 7*time.Minute+10400*time.Millisecond {
+		t.Fatalf("disk pressure cleared at %v, want 7m..7m10.4s (posts %v)", cleared, changes)
+	}
+}

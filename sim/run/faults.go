@@ -149,11 +149,9 @@ func (f *faults) apply(now time.Time, st scenarios.Step, targets []string, on bo
 		f.w.engine.Trace(sim.Record{Event: event, Type: st.Do})
 		return
 	case "addNodes":
-		f.w.engine.Trace(sim.Record{Event: event, Type: st.Do})
 		f.w.fleet.add(f.w, st.Pool, st.Count)
 		return
 	case "deleteNodes":
-		f.w.engine.Trace(sim.Record{Event: event, Type: st.Do})
 		f.w.fleet.remove(f.w, st.Pool, st.Count)
 		return
 	}

@@ -111,7 +111,8 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	return nil
 }
 
-// add grows a pool by count nodes, started now (addNodes).
+// add grows a pool by count nodes, started now (addNodes), tracing each
+// as a fault started on it.
 func (fl *fleet) add(w *world, poolName string, count int) {
 	for _, pool := range fl.sc.NodePools {
 		if pool.Name != poolName {
@@ -119,6 +120,7 @@ func (fl *fleet) add(w *world, poolName string, count int) {
 		}
 		for range count {
 			i := fl.sizes[poolName]
+			w.engine.Trace(sim.Record{Event: sim.EventFaultStarted, Type: "addNodes", Node: pool.NodeName(i)})
 			if err := fl.start(w.engine, w.observer, pool, i); err != nil {
 				w.fail(err)
 				return
@@ -129,7 +131,7 @@ func (fl *fleet) add(w *world, poolName string, count int) {
 }
 
 // remove stops the last count nodes of a pool and deletes their Nodes
-// (deleteNodes).
+// (deleteNodes), tracing each as a fault started on it.
 func (fl *fleet) remove(w *world, poolName string, count int) {
 	for _, pool := range fl.sc.NodePools {
 		if pool.Name != poolName {
