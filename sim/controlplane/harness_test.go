@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -35,10 +34,6 @@ import (
 // leases and post node status at chosen virtual times.
 
 const podNodeNameIndex = "spec.nodeName"
-
-// runBugs runs the tests of known bugs, skipped otherwise so that the suite
-// stays green: CONTROLPLANE_BUGS=1 go test -run ... shows them failing.
-var runBugs = os.Getenv("CONTROLPLANE_BUGS") != ""
 
 var (
 	podsGVR = corev1.SchemeGroupVersion.WithResource("pods")

@@ -10,6 +10,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	nodetopology "k8s.io/component-helpers/node/topology"
 
 	"github.com/nodesim/nodesim/sim"
 )
@@ -61,6 +62,7 @@ type NodeLifecycle struct {
 	// health is what the controller last saw of each node.
 	health     map[string]*nodeHealth
 	zoneStates map[string]ZoneState
+	zoneNames  map[string]string // zone key -> the zone label's value
 	queues     map[string]*taintQueue
 	passAt     time.Time // the next tainting pass scheduled, zero if none
 }
@@ -83,7 +85,7 @@ func NewNodeLifecycle(cfg LifecycleConfig, env *Env) (*NodeLifecycle, error) {
 	return &NodeLifecycle{
 		cfg: cfg, env: env,
 		known: map[string]bool{}, health: map[string]*nodeHealth{},
-		zoneStates: map[string]ZoneState{}, queues: map[string]*taintQueue{},
+		zoneStates: map[string]ZoneState{}, zoneNames: map[string]string{}, queues: map[string]*taintQueue{},
 	}, nil
 }
 
@@ -94,6 +96,7 @@ func (c *NodeLifecycle) Reset() {
 	c.known = map[string]bool{}
 	c.health = map[string]*nodeHealth{}
 	c.zoneStates = map[string]ZoneState{}
+	c.zoneNames = map[string]string{}
 	c.queues = map[string]*taintQueue{}
 }
 
@@ -102,8 +105,16 @@ func (c *NodeLifecycle) Start(now time.Time) {
 	c.env.Engine.Every(now, c.cfg.NodeMonitorPeriod, c.monitor)
 }
 
-// ZoneOf is the zone a node counts in (its topology zone label).
-func ZoneOf(node *corev1.Node) string {
+// zoneKey is the zone a node counts in: its region and zone together, as
+// the controller keys them (two zones of the same name in two regions are
+// two zones).
+func zoneKey(node *corev1.Node) string { return nodetopology.GetZoneKey(node) }
+
+// zoneName is how a zone is named in the trace: its zone label's value.
+func zoneName(node *corev1.Node) string {
+	if z, ok := node.Labels[corev1.LabelFailureDomainBetaZone]; ok {
+		return z
+	}
 	return node.Labels[corev1.LabelTopologyZone]
 }
 
@@ -118,7 +129,8 @@ func (c *NodeLifecycle) monitor(now time.Time) {
 	seen := map[string]bool{}
 	for _, n := range nodes {
 		seen[n.Name] = true
-		zone := ZoneOf(n)
+		zone := zoneKey(n)
+		c.zoneNames[zone] = zoneName(n)
 		if _, ok := c.queues[zone]; !ok {
 			c.queues[zone] = newTaintQueue(c.cfg.NodeEvictionRate, now)
 		}
@@ -143,7 +155,7 @@ func (c *NodeLifecycle) monitor(now time.Time) {
 		if written != nil {
 			node = written
 		}
-		zone := ZoneOf(node)
+		zone := zoneKey(node)
 		zoneConditions[zone] = append(zoneConditions[zone], current)
 		if current == nil {
 			continue
@@ -235,7 +247,7 @@ func (c *NodeLifecycle) tryUpdateNodeHealth(now time.Time, node *corev1.Node) (o
 // processTaintBaseEviction queues (or swaps) the NoExecute taint that the
 // node's Ready condition calls for, and removes them once it is Ready.
 func (c *NodeLifecycle) processTaintBaseEviction(now time.Time, node *corev1.Node, ready *corev1.NodeCondition) {
-	zone := ZoneOf(node)
+	zone := zoneKey(node)
 	switch ready.Status {
 	case corev1.ConditionFalse:
 		if hasTaint(node.Spec.Taints, unreachableNoExecute) {
@@ -257,7 +269,7 @@ func (c *NodeLifecycle) processTaintBaseEviction(now time.Time, node *corev1.Nod
 // markReachable removes the NoExecute taints and takes the node out of its
 // zone's queue.
 func (c *NodeLifecycle) markReachable(node *corev1.Node) *corev1.Node {
-	if q, ok := c.queues[ZoneOf(node)]; ok {
+	if q, ok := c.queues[zoneKey(node)]; ok {
 		q.remove(node.Name)
 	}
 	updated, err := swapTaints(c.env.ctx(), c.env.Client, node, nil, notReadyNoExecute, unreachableNoExecute)
@@ -370,7 +382,7 @@ func (c *NodeLifecycle) handleDisruption(now time.Time, zoneConditions map[strin
 	sort.Strings(zones)
 	set := func(zone string, s ZoneState) {
 		if c.zoneStates[zone] != s {
-			c.env.Engine.Trace(sim.Record{Event: sim.EventZoneStateChanged, Zone: zone, Status: string(s)})
+			c.env.Engine.Trace(sim.Record{Event: sim.EventZoneStateChanged, Zone: c.zoneNames[zone], Status: string(s)})
 		}
 		c.zoneStates[zone] = s
 	}

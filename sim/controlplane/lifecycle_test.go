@@ -571,9 +571,6 @@ func TestRateFor(t *testing.T) {
 // Upstream keys zones by region and zone (GetZoneKey): a zone name reused
 // in two regions is two zones.
 func TestZonesAreKeyedByRegionAndZone(t *testing.T) {
-	if !runBugs {
-		t.Skip("BUG: ZoneOf (lifecycle.go:107) keys zones by topology.kubernetes.io/zone only; upstream GetZoneKey uses region+zone (and the beta labels)")
-	}
 	h := newHarness(t)
 	for _, region := range []string{"r1", "r2"} {
 		for i := range 3 {
