@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -221,22 +222,5 @@ func writeReport(path string, w *world, s *Summary, records []sim.Record, sample
 			in.Zones[k.Name()] = n.Labels["topology.kubernetes.io/zone"]
 		}
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	defer os.Remove(f.Name())
-	bw := bufio.NewWriter(f)
-	if err := report.Write(bw, in); err != nil {
-		f.Close()
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return os.Rename(f.Name(), path)
+	return writeFileAtomic(path, func(out io.Writer) error { return report.Write(out, in) })
 }
