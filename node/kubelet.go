@@ -53,7 +53,6 @@ type Kubelet struct {
 	// period after a change, so that nodes do not post in step.
 	delayAfterNodeStatusChange time.Duration
 	runtimeState               runtimeState
-	startedAt                  time.Time
 	pressure                   Pressure
 	// pressureSeen is when each signal was last seen on.
 	pressureSeen struct{ memory, disk, pid time.Time }
@@ -102,7 +101,6 @@ func (k *Kubelet) SetNode(node *corev1.Node) { k.node = node }
 func (k *Kubelet) Start(en *sim.Entity) {
 	k.en = en
 	now := en.Now()
-	k.startedAt = now
 	rnd := en.Rand()
 	if k.machineID == "" {
 		k.machineID = fmt.Sprintf("%016x%016x", rnd.Uint64(), rnd.Uint64())

@@ -36,7 +36,6 @@ const (
 type podRecord struct {
 	pod      *corev1.Pod
 	requests corev1.ResourceList
-	running  bool
 	stopping bool
 }
 
@@ -184,7 +183,6 @@ func (k *Kubelet) startPod(p *sim.Proc, rec *podRecord) {
 	if err := k.patchPodStatus(pod, status); err != nil {
 		return
 	}
-	rec.running = true
 	k.en.Trace(sim.Record{Event: sim.EventPodRunning, Pod: pod.Namespace + "/" + pod.Name, Node: k.cfg.Name})
 }
 
