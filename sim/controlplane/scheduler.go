@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,6 +40,9 @@ func (s *Scheduler) Schedule() {
 	if err != nil {
 		return
 	}
+	if !slices.ContainsFunc(all, isPending) {
+		return // the usual barrier: nothing to place, no need to tally nodes
+	}
 	nodes, err := s.env.Nodes.List(labels.Everything())
 	if err != nil || len(nodes) == 0 {
 		return
@@ -61,7 +65,7 @@ func (s *Scheduler) Schedule() {
 			continue
 		}
 		if p.Spec.NodeName == "" {
-			if p.DeletionTimestamp == nil && (p.Spec.SchedulerName == "" || p.Spec.SchedulerName == DefaultSchedulerName) {
+			if isPending(p) {
 				pending = append(pending, p)
 			}
 			continue
@@ -121,6 +125,13 @@ func (s *Scheduler) Schedule() {
 
 // requests is what the pod needs on a node: its containers' requests, or
 // an init container's where that is more, plus the pod overhead.
+// isPending says whether the pod waits for this scheduler to place it.
+func isPending(p *corev1.Pod) bool {
+	return p.Spec.NodeName == "" && p.DeletionTimestamp == nil &&
+		p.Status.Phase != corev1.PodFailed && p.Status.Phase != corev1.PodSucceeded &&
+		(p.Spec.SchedulerName == "" || p.Spec.SchedulerName == DefaultSchedulerName)
+}
+
 func requests(p *corev1.Pod) (cpu, mem int64) {
 	for _, c := range p.Spec.Containers {
 		cpu += c.Resources.Requests.Cpu().MilliValue()
