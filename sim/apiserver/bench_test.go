@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,7 +17,7 @@ import (
 
 // benchWorkers is how many clients write at once, each its own lease, as a
 // fleet of kubelets does.
-const benchWorkers = 64
+const benchWorkers = CalibrationWriters
 
 // BenchmarkLeaseUpdates measures Lease updates per second through the API
 // server (protobuf, many clients, every write validated and stored), and in
@@ -74,38 +72,11 @@ func BenchmarkLeaseUpdates(b *testing.B) {
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d lease updates failed", n)
 	}
-	etcdRate := rawEtcdPuts(b, testServer.etcdURL, 2*time.Second)
-	b.ReportMetric(apiRate, "lease-writes/s")
-	b.ReportMetric(etcdRate, "etcd-puts/s")
-	b.ReportMetric(apiRate/etcdRate, "efficiency")
-}
-
-// rawEtcdPuts measures puts per second straight into etcd from the same
-// number of concurrent writers, for d.
-func rawEtcdPuts(b *testing.B, endpoint string, d time.Duration) float64 {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	etcdRate, err := testServer.MeasureEtcdPuts(ctx, 2*time.Second)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer cli.Close()
-	value := make([]byte, 300) // about a Lease in protobuf
-	var puts atomic.Int64
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range benchWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			key := fmt.Sprintf("/bench/raw/%03d", w)
-			for ctx.Err() == nil {
-				if _, err := cli.Put(ctx, key, string(value)); err == nil {
-					puts.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(puts.Load()) / time.Since(start).Seconds()
+	b.ReportMetric(apiRate, "lease-writes/s")
+	b.ReportMetric(etcdRate, "etcd-puts/s")
+	b.ReportMetric(apiRate/etcdRate, "efficiency")
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	simrun "github.com/nodesim/nodesim/sim/run"
+)
+
+// DefaultBenchNodes are the fleet sizes `nodesim bench` measures.
+const DefaultBenchNodes = "1000,5000,10000"
+
+func newBenchCommand() *cobra.Command {
+	var (
+		nodesFlag string
+		duration  time.Duration
+		asJSON    bool
+		seed      uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "bench [--nodes LIST] [--duration D] [--json]",
+		Short: "Measure heartbeat load and speed at fleet sizes",
+		Long: `bench simulates each fleet size (nodes spread over 5 zones, kubelet
+defaults, the node lifecycle controller watching) for a virtual duration as
+fast as it can, with every lease and status write going through the API
+server into etcd. Before each size it measures raw puts per second into the
+same embedded etcd, the ceiling. Each size runs in a process of its own, so
+that its peak memory is its own.
+
+Columns: virtual seconds per wall second (speedup), API writes per wall
+second and as a fraction of the raw etcd rate (efficiency), wall seconds
+until every node was registered and Ready, peak RSS, and the Lease and
+NodeStatus writes and bytes per virtual second.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sizes, err := parseSizes(nodesFlag)
+			if err != nil {
+				return badInput(err)
+			}
+			if duration <= 0 {
+				return badInput(fmt.Errorf("--duration must be positive, not %s", duration))
+			}
+			var results []*simrun.BenchResult
+			for _, n := range sizes {
+				var r *simrun.BenchResult
+				if len(sizes) == 1 {
+					r, err = simrun.Bench(cmd.Context(), simrun.BenchOptions{Nodes: n, Duration: duration, Seed: seed})
+				} else {
+					r, err = benchChild(cmd, n, duration, seed)
+				}
+				if err != nil {
+					return err
+				}
+				results = append(results, r)
+				if asJSON {
+					b, err := json.Marshal(r)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				}
+			}
+			if !asJSON {
+				printBenchTable(cmd.OutOrStdout(), results)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&nodesFlag, "nodes", DefaultBenchNodes, "comma-separated fleet sizes")
+	cmd.Flags().DurationVar(&duration, "duration", simrun.DefaultBenchDuration, "virtual time simulated per fleet size")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per fleet size instead of a table")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the simulated fleet")
+	return cmd
+}
+
+func parseSizes(list string) ([]int, error) {
+	var sizes []int
+	for field := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--nodes: %q is not a fleet size (a positive whole number)", field)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
+}
+
+// benchChild measures one fleet size in a child process of this binary.
+func benchChild(cmd *cobra.Command, n int, d time.Duration, seed uint64) (*simrun.BenchResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("bench: find this program: %w", err)
+	}
+	child := exec.CommandContext(cmd.Context(), self, "bench", "--json",
+		"--nodes", strconv.Itoa(n), "--duration", d.String(), "--seed", strconv.FormatUint(seed, 10))
+	var out bytes.Buffer
+	child.Stdout = &out
+	child.Stderr = cmd.ErrOrStderr()
+	if err := child.Run(); err != nil {
+		return nil, fmt.Errorf("bench %d nodes: %w", n, err)
+	}
+	var r simrun.BenchResult
+	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &r); err != nil {
+		return nil, fmt.Errorf("bench %d nodes: read result: %w", n, err)
+	}
+	if r.Nodes != n {
+		return nil, errors.New("bench: child measured another fleet size")
+	}
+	return &r, nil
+}
+
+func printBenchTable(w io.Writer, results []*simrun.BenchResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "nodes\tspeedup\twall s\tAPI writes/s\tetcd puts/s\tefficiency\tregistered+Ready s\tpeak RSS MiB\tlease writes/vs\tstatus writes/vs\tlease B/vs\tstatus B/vs\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%d\t%.1fx\t%.1f\t%.0f\t%.0f\t%.2f\t%.1f\t%.0f\t%.1f\t%.2f\t%.0f\t%.0f\t\n",
+			r.Nodes, r.Speedup, r.WallSeconds, r.APIWritesPerSecond, r.EtcdPutsPerSecond, r.Efficiency,
+			r.RegistrationSeconds, float64(r.RSSBytes)/(1<<20),
+			float64(r.LeaseWrites)/r.VirtualSeconds, float64(r.StatusWrites)/r.VirtualSeconds,
+			float64(r.LeaseBytes)/r.VirtualSeconds, float64(r.StatusBytes)/r.VirtualSeconds)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,66 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// Calibration of the raw etcd write rate: the ceiling the API server's
+// write path is measured against.
+const (
+	// CalibrationWriters is how many clients put at once, as a fleet of
+	// kubelets writes its leases concurrently.
+	CalibrationWriters = 64
+	// calibrationValueSize is about a Lease in protobuf.
+	calibrationValueSize = 300
+	// calibrationPrefix keeps the calibration's keys away from the API
+	// server's (which live under /registry).
+	calibrationPrefix = "/nodesim-calibration/"
+)
+
+// MeasureEtcdPuts measures raw puts per second into the server's embedded
+// etcd from CalibrationWriters concurrent writers for d, each rewriting its
+// own key, and deletes the keys afterwards.
+func (s *Server) MeasureEtcdPuts(ctx context.Context, d time.Duration) (float64, error) {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{s.etcdURL}, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return 0, fmt.Errorf("calibrate etcd: %w", err)
+	}
+	defer cli.Close()
+	value := string(make([]byte, calibrationValueSize))
+	var puts, failed atomic.Int64
+	runCtx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range CalibrationWriters {
+		wg.Go(func() {
+			key := fmt.Sprintf("%s%03d", calibrationPrefix, w)
+			for runCtx.Err() == nil {
+				if _, err := cli.Put(runCtx, key, value); err == nil {
+					puts.Add(1)
+				} else if runCtx.Err() == nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	if n := failed.Load(); n > 0 {
+		return 0, fmt.Errorf("calibrate etcd: %d puts failed", n)
+	}
+	if _, err := cli.Delete(ctx, calibrationPrefix, clientv3.WithPrefix()); err != nil {
+		return 0, fmt.Errorf("calibrate etcd: clean up: %w", err)
+	}
+	return float64(puts.Load()) / elapsed, nil
+}

@@ -1,0 +1,198 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/nodesim/nodesim/scenarios"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/sim/apiserver"
+)
+
+// Defaults of a bench run.
+const (
+	// DefaultBenchZones is how many zones the benchmark's fleet is spread
+	// over (one pool per zone).
+	DefaultBenchZones = 5
+	// DefaultBenchDuration is the virtual time each fleet size is run for.
+	DefaultBenchDuration = 10 * time.Minute
+	// benchCalibration is how long raw etcd puts are measured before the
+	// simulation starts.
+	benchCalibration = 3 * time.Second
+)
+
+// BenchOptions is one fleet size of `nodesim bench`.
+type BenchOptions struct {
+	// Nodes is the fleet size.
+	Nodes int
+	// Duration is the virtual time simulated (default DefaultBenchDuration).
+	Duration time.Duration
+	// Zones is how many zones the nodes are spread over (default
+	// DefaultBenchZones).
+	Zones int
+	// Seed of the run.
+	Seed uint64
+}
+
+// BenchResult is one line of `nodesim bench --json` (INTERFACE.md).
+type BenchResult struct {
+	Nodes               int     `json:"nodes"`
+	VirtualSeconds      float64 `json:"virtualSeconds"`
+	WallSeconds         float64 `json:"wallSeconds"`
+	Speedup             float64 `json:"speedup"`
+	APIWrites           int64   `json:"apiWrites"`
+	APIWritesPerSecond  float64 `json:"apiWritesPerSecond"`
+	EtcdPutsPerSecond   float64 `json:"etcdPutsPerSecond"`
+	Efficiency          float64 `json:"efficiency"`
+	RegistrationSeconds float64 `json:"registrationSeconds"`
+	RSSBytes            int64   `json:"rssBytes"`
+	LeaseWrites         int64   `json:"leaseWrites"`
+	StatusWrites        int64   `json:"statusWrites"`
+	LeaseBytes          int64   `json:"leaseBytes"`
+	StatusBytes         int64   `json:"statusBytes"`
+}
+
+// benchScenario is the benchmark's fleet: nodes spread over zones, one pool
+// per zone, with the kubelet's defaults and nothing else happening.
+func benchScenario(o BenchOptions) (*scenarios.Scenario, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: nodesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: bench-%d}\nspec:\n  seed: %d\n  duration: %s\n  nodePools:\n",
+		o.Nodes, o.Seed, o.Duration)
+	for z := range o.Zones {
+		count := o.Nodes / o.Zones
+		if z < o.Nodes%o.Zones {
+			count++
+		}
+		zone := "zone-" + string(rune('a'+z))
+		fmt.Fprintf(&b, "  - name: %s\n    count: %d\n    labels: {topology.kubernetes.io/zone: %s, topology.kubernetes.io/region: bench}\n", zone, count, zone)
+	}
+	return scenarios.Parse("bench.yaml", []byte(b.String()))
+}
+
+// Bench simulates o.Nodes nodes with the control plane watching them for
+// o.Duration of virtual time, as fast as it can, every heartbeat a real
+// write through the API server; and, before that, measures raw puts per
+// second into the same embedded etcd: the ceiling.
+func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
+	if o.Nodes < 1 {
+		return nil, fmt.Errorf("bench: nodes must be at least 1, not %d", o.Nodes)
+	}
+	if o.Duration == 0 {
+		o.Duration = DefaultBenchDuration
+	}
+	if o.Zones == 0 {
+		o.Zones = DefaultBenchZones
+	}
+	o.Zones = min(o.Zones, o.Nodes, 26)
+	sc, err := benchScenario(o)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	server, err := apiserver.Start(ctx, apiserver.Config{})
+	if err != nil {
+		return nil, err
+	}
+	defer server.Stop()
+	etcdPuts, err := server.MeasureEtcdPuts(ctx, benchCalibration)
+	if err != nil {
+		return nil, err
+	}
+
+	wallStart := time.Now()
+	w, err := newWorld(ctx, sc, server, sim.Config{Seed: o.Seed, Trace: io.Discard}, worldOptions{controlPlane: true})
+	if err != nil {
+		return nil, err
+	}
+	defer w.close()
+	var registration time.Duration
+	nodes := w.informer.Core().V1().Nodes().Lister()
+	w.engine.AfterBarriers(func(time.Time) {
+		if registration != 0 {
+			return
+		}
+		all, err := nodes.List(labels.Everything())
+		if err != nil || len(all) < o.Nodes {
+			return
+		}
+		for _, n := range all {
+			if !nodeReady(n) {
+				return
+			}
+		}
+		registration = time.Since(wallStart)
+	})
+	if err := w.engine.Run(w.ctx, w.engine.Start().Add(o.Duration)); err != nil {
+		if w.err != nil {
+			return nil, fmt.Errorf("bench: %w", w.err)
+		}
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	wall := time.Since(wallStart).Seconds()
+	writes, bytes, total := w.traffic.snapshot()
+	r := &BenchResult{
+		Nodes:               o.Nodes,
+		VirtualSeconds:      o.Duration.Seconds(),
+		WallSeconds:         wall,
+		Speedup:             o.Duration.Seconds() / wall,
+		APIWrites:           total,
+		APIWritesPerSecond:  float64(total) / wall,
+		EtcdPutsPerSecond:   etcdPuts,
+		RegistrationSeconds: registration.Seconds(),
+		RSSBytes:            peakRSS(),
+		LeaseWrites:         sumVerbs(writes["leases"]),
+		StatusWrites:        sumVerbs(writes["nodes/status"]),
+		LeaseBytes:          sumVerbs(bytes["leases"]),
+		StatusBytes:         sumVerbs(bytes["nodes/status"]),
+	}
+	if etcdPuts > 0 {
+		r.Efficiency = r.APIWritesPerSecond / etcdPuts
+	}
+	if registration == 0 {
+		return r, fmt.Errorf("bench: not every one of the %d nodes was registered and Ready within %s of virtual time", o.Nodes, o.Duration)
+	}
+	return r, nil
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func sumVerbs(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// peakRSS is the process's peak resident set size (VmHWM), or 0 where
+// /proc does not tell.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb * 1024
+		}
+	}
+	return 0
+}
