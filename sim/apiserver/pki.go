@@ -32,6 +32,9 @@ type pki struct {
 	CA      keyPair
 	Serving keyPair // the API server's, for the names in serverNames
 	Admin   keyPair // a system:masters client, written into the kubeconfig
+	// KubeletClient is the API server's identity towards kubelets
+	// (--kubelet-client-certificate), for nodes/proxy and pods/log.
+	KubeletClient keyPair
 }
 
 // serverNames are the DNS names the serving certificate is valid for; the
@@ -69,7 +72,15 @@ func newPKI(ips []net.IP) (*pki, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin client certificate: %w", err)
 	}
-	return &pki{CA: ca, Serving: serving, Admin: admin}, nil
+	kubeletClient, err := newCert(&ca, x509.Certificate{
+		Subject:     pkix.Name{CommonName: KubeletClientUser, Organization: []string{"system:masters"}},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kubelet client certificate: %w", err)
+	}
+	return &pki{CA: ca, Serving: serving, Admin: admin, KubeletClient: kubeletClient}, nil
 }
 
 // signClient signs a client certificate for a user in groups, for identities

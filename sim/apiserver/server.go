@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
@@ -122,6 +123,12 @@ type Server struct {
 	runErr     error
 	stopOnce   sync.Once
 	stopErr    error
+
+	// authn and authz are the server's own authentication and
+	// authorization, which kubelets consult too (KubeletAuthenticator,
+	// Authorizer).
+	authn authenticator.Request
+	authz authorizer.Authorizer
 }
 
 var _ Backend = &Server{}
@@ -234,10 +241,16 @@ func (s *Server) build(cfg Config, listener net.Listener, etcdURL string) (*gene
 	if c.LoopbackClientConfig, err = c.SecureServing.NewLoopbackClientConfig(loopbackToken, s.pki.CA.CertPEM); err != nil {
 		return nil, err
 	}
-	c.Authentication.Authenticator = newAuthenticator(clientCA, map[string]*user.DefaultInfo{
+	s.authn = newAuthenticator(clientCA, map[string]*user.DefaultInfo{
 		s.adminToken: {Name: AdminUser, Groups: []string{user.SystemPrivilegedGroup}},
 	})
+	c.Authentication.Authenticator = s.authn
 	c.Authorization.Authorizer, c.RuleResolver = newAuthorizer(cfg.Authorizer)
+	s.authz = c.Authorization.Authorizer
+	kubelets, err := s.kubeletConnection()
+	if err != nil {
+		return nil, err
+	}
 
 	// The simulator's own clients are many; in-flight limits would only
 	// queue the heartbeats they are meant to measure.
@@ -280,7 +293,7 @@ func (s *Server) build(cfg Config, listener net.Listener, etcdURL string) (*gene
 	}
 	if err := installAPIs(server, scheme, codecs, registry.Options{
 		RESTOptions: c.RESTOptionsGetter, Scheme: scheme, Clock: cfg.Clock,
-	}, cfg.EventTTL); err != nil {
+	}, cfg.EventTTL, kubelets); err != nil {
 		return nil, err
 	}
 	server.AddPostStartHookOrDie("nodesim-system-namespaces", func(hc genericapiserver.PostStartHookContext) error {
@@ -308,7 +321,7 @@ func (s *Server) applyStorage(c *genericapiserver.Config, scheme *runtime.Scheme
 }
 
 // installAPIs serves core/v1 and coordination.k8s.io/v1.
-func installAPIs(server *genericapiserver.GenericAPIServer, scheme *runtime.Scheme, codecs serializer.CodecFactory, o registry.Options, eventTTL time.Duration) error {
+func installAPIs(server *genericapiserver.GenericAPIServer, scheme *runtime.Scheme, codecs serializer.CodecFactory, o registry.Options, eventTTL time.Duration, kubelets registry.KubeletConnection) error {
 	nodes, err := registry.NewNodeStorage(o)
 	if err != nil {
 		return err
@@ -329,16 +342,26 @@ func installAPIs(server *genericapiserver.GenericAPIServer, scheme *runtime.Sche
 	if err != nil {
 		return err
 	}
+	nodeProxy, err := registry.NewNodeProxyREST(nodes.Node, kubelets)
+	if err != nil {
+		return err
+	}
+	podLog, err := registry.NewPodLogREST(pods.Pod, nodes.Node, kubelets)
+	if err != nil {
+		return err
+	}
 	parameterCodec := runtime.NewParameterCodec(scheme)
 
 	core := genericapiserver.NewDefaultAPIGroupInfo(corev1.GroupName, scheme, parameterCodec, codecs)
 	core.VersionedResourcesStorageMap[corev1.SchemeGroupVersion.Version] = map[string]rest.Storage{
 		"nodes":             nodes.Node,
 		"nodes/status":      nodes.Status,
+		"nodes/proxy":       nodeProxy,
 		"pods":              pods.Pod,
 		"pods/status":       pods.Status,
 		"pods/binding":      pods.Binding,
 		"pods/eviction":     pods.Eviction,
+		"pods/log":          podLog,
 		"namespaces":        namespaces.Namespace,
 		"namespaces/status": namespaces.Status,
 		"events":            events,
