@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim/apiserver"
+	"github.com/nodesim/nodesim/sim/metrics"
 	simrun "github.com/nodesim/nodesim/sim/run"
 )
 
@@ -26,6 +28,8 @@ type runOptions struct {
 	pace  string
 	// cpuProfile writes a CPU profile of the run (for performance work).
 	cpuProfile string
+	// metricsAddr, if set, serves /metrics there during the run.
+	metricsAddr string
 }
 
 func newRunCommand() *cobra.Command {
@@ -35,8 +39,8 @@ func newRunCommand() *cobra.Command {
 		Short: "Run a scenario on the embedded API server and write its trace, summary and report",
 		Long: `run replays a scenario deterministically on a fresh embedded API server:
 the same scenario and seed give the same trace.jsonl, byte for byte. It
-writes DIR/trace.jsonl, DIR/summary.json and DIR/report.html (DIR defaults
-to ./nodesim-out/<scenario name>). Exit status: 0 all expectations held, 1
+writes DIR/trace.jsonl, DIR/summary.json, DIR/report.html and
+DIR/metrics.prom (DIR defaults to ./nodesim-out/<scenario name>). Exit status: 0 all expectations held, 1
 one failed, 2 bad input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,6 +53,7 @@ one failed, 2 bad input.`,
 	f.StringVar(&o.trace, "trace", "changes", "what the trace holds: changes, or full (every heartbeat)")
 	f.StringVar(&o.pace, "pace", "max", "virtual time per wall time: max (as fast as possible) or NX, e.g. 10X")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", metricsAddrUsage)
 	return cmd
 }
 
@@ -77,6 +82,12 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 	out := cmd.OutOrStdout()
 	if isTerminal(out) {
 		opts.Progress = progressLine(out, sc.Duration)
+	}
+	if o.metricsAddr != "" {
+		if opts.MetricsListener, err = listenMetrics(o.metricsAddr, out); err != nil {
+			return err
+		}
+		defer opts.MetricsListener.Close() // Run closes it; this is for a return before
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -154,4 +165,20 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// metricsAddrUsage is --metrics-addr's help, the same on run and serve.
+const metricsAddrUsage = "serve Prometheus metrics at http://ADDR/metrics: PORT or :PORT listen on 127.0.0.1 only, HOST:PORT (e.g. 0.0.0.0:9464) as given"
+
+// listenMetrics listens on a --metrics-addr value and says where.
+func listenMetrics(addr string, out io.Writer) (net.Listener, error) {
+	ln, err := metrics.Listen(addr)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--metrics-addr: %w", err))
+	}
+	fmt.Fprintf(out, "nodesim: metrics at http://%s/metrics\n", ln.Addr())
+	if !metrics.IsLoopback(ln) {
+		fmt.Fprintf(out, "nodesim: warning: metrics are served beyond this machine (%s), as --metrics-addr asked\n", ln.Addr())
+	}
+	return ln, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,6 +26,7 @@ type serveOptions struct {
 	port            int
 	pace            string
 	scenario        string
+	metricsAddr     string
 }
 
 func newServeCommand() *cobra.Command {
@@ -51,6 +53,7 @@ and removes its temporary files.`,
 	f.StringVar(&o.bindAddress, "bind-address", apiserver.DefaultBindAddress, "address the embedded API server listens on")
 	f.IntVar(&o.port, "port", 0, "port the embedded API server listens on (0: a free one)")
 	f.StringVar(&o.pace, "pace", "1X", "virtual time per wall time, e.g. 1X or 10X (an external cluster runs at 1X)")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", metricsAddrUsage)
 	return cmd
 }
 
@@ -65,6 +68,13 @@ func (o *serveOptions) run(ctx context.Context, out io.Writer) error {
 	}
 	if o.kubeconfig != "" && pace != 1 {
 		return badInput(fmt.Errorf("--pace %s: an external cluster runs in real time (1X)", o.pace))
+	}
+	var metricsListener net.Listener
+	if o.metricsAddr != "" {
+		if metricsListener, err = listenMetrics(o.metricsAddr, out); err != nil {
+			return err
+		}
+		defer metricsListener.Close() // Serve closes it; this is for the returns before
 	}
 	stateDir, removeState, err := prepareStateDir(o.stateDir)
 	if err != nil {
@@ -105,7 +115,7 @@ func (o *serveOptions) run(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "nodesim: kubeconfig written to %s (export KUBECONFIG=%s)\n", o.writeKubeconfig, o.writeKubeconfig)
 	}
 	fmt.Fprintf(out, "nodesim: serving %d virtual nodes at %gX; interrupt (Ctrl-C) to stop\n", sc.NodeCount(), pace)
-	if err := simrun.Serve(ctx, sc, backend, pace, time.Now()); err != nil {
+	if err := simrun.Serve(ctx, sc, backend, pace, time.Now(), metricsListener); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "nodesim: stopping")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,6 +31,8 @@ type Options struct {
 	Pace float64
 	// Progress, if set, hears of the virtual time reached after each window.
 	Progress func(virtual time.Duration)
+	// MetricsListener, if set, serves /metrics during the run; Run closes it.
+	MetricsListener net.Listener
 }
 
 // Output file names in OutDir.
@@ -55,6 +58,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 		os.Remove(traceTmp.Name())
 	}()
 
+	rm, err := newRunMetrics(sc, opts.MetricsListener) // metrics hook: metrics.prom and /metrics
+	if err != nil {
+		return nil, err
+	}
+	defer rm.close()
+
 	server, err := apiserver.Start(ctx, apiserver.Config{
 		NotReadyTolerationSeconds:    sc.ControlPlane.DefaultNotReadyTolerationSeconds,
 		UnreachableTolerationSeconds: sc.ControlPlane.DefaultUnreachableTolerationSeconds,
@@ -74,7 +83,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	}
 	traceOut := bufio.NewWriterSize(traceTmp, 1<<16)
 	w, err := newWorld(ctx, sc, server, sim.Config{Seed: seed, Pace: opts.Pace, Trace: traceOut},
-		worldOptions{traceFull: opts.TraceFull, controlPlane: true, progress: opts.Progress})
+		worldOptions{traceFull: opts.TraceFull, controlPlane: true, progress: opts.Progress, metrics: rm})
 	if err != nil {
 		return nil, err
 	}
@@ -142,18 +151,27 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	if err := writeJSON(filepath.Join(opts.OutDir, SummaryFile), summary); err != nil {
 		return nil, err
 	}
+	if err := rm.writeFile(filepath.Join(opts.OutDir, MetricsFile)); err != nil { // metrics hook
+		return nil, err
+	}
 	return summary, nil
 }
 
 // Serve runs the scenario's fleet against backend at pace until ctx is
 // done, then stops it. The scenario's duration and timeline are ignored;
-// the control plane runs only on the embedded API server.
-func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, pace float64, start time.Time) error {
+// the control plane runs only on the embedded API server. metricsListener,
+// if not nil, serves /metrics until then; Serve closes it.
+func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, pace float64, start time.Time, metricsListener net.Listener) error {
+	rm, err := newRunMetrics(sc, metricsListener) // metrics hook: /metrics
+	if err != nil {
+		return err
+	}
+	defer rm.close()
 	_, embedded := backend.(*apiserver.Server)
 	serving := *sc
 	serving.Timeline = nil
 	w, err := newWorld(ctx, &serving, backend, sim.Config{Seed: sc.Seed, Pace: pace, Start: start, MaxWindow: 100 * time.Millisecond},
-		worldOptions{controlPlane: embedded})
+		worldOptions{controlPlane: embedded, metrics: rm})
 	if err != nil {
 		return err
 	}

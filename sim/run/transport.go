@@ -4,13 +4,18 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // traffic counts the simulation's API writes and their bytes by resource
 // and verb, at the HTTP layer, so every client is counted the same way.
 type traffic struct {
 	// fault, if set, may fail a request before it is sent.
-	fault  func(*http.Request) error
+	fault func(*http.Request) error
+	// observe, if set, hears of every request sent and how it went (the
+	// nodesim_api_* metrics hook, sim/run/metrics.go).
+	observe func(req *http.Request, resp *http.Response, err error, wall time.Duration)
+
 	mu     sync.Mutex
 	writes map[string]map[string]int64
 	bytes  map[string]map[string]int64
@@ -29,10 +34,14 @@ func (t *traffic) wrap(rt http.RoundTripper) http.RoundTripper {
 			}
 		}
 		verb := writeVerbs[req.Method]
-		if verb == "" {
-			return rt.RoundTrip(req)
-		}
+		sent := time.Now()
 		resp, err := rt.RoundTrip(req)
+		if t.observe != nil { // metrics hook
+			t.observe(req, resp, err, time.Since(sent))
+		}
+		if verb == "" {
+			return resp, err
+		}
 		if err == nil && resp.StatusCode < 300 {
 			t.add(resourceOf(req.URL.Path), verb, req.ContentLength)
 		}

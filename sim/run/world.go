@@ -51,10 +51,13 @@ type worldOptions struct {
 	traceFull    bool
 	controlPlane bool
 	progress     func(time.Duration)
+	// metrics, if set, instruments the world (sim/run/metrics.go).
+	metrics *runMetrics
 }
 
 func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, cfg sim.Config, o worldOptions) (_ *world, err error) {
 	cfg.Progress = o.progress
+	cfg.Trace = o.metrics.traceWriter(cfg.Trace) // metrics hook: every trace record
 	e, err := sim.New(cfg)
 	if err != nil {
 		return nil, err
@@ -70,6 +73,7 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	w.observer = newObserver(w.tracker, e)
 	w.faults = newFaults(w)
 	w.traffic.fault = w.faults.roundTrip
+	o.metrics.observeRequests(w.traffic) // metrics hook: every API request
 	rest := simClientConfig(backend.RESTConfig(), w.traffic)
 	if w.client, err = kubernetes.NewForConfig(rest); err != nil {
 		return nil, err
@@ -101,6 +105,7 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	if w.control != nil {
 		w.control.start(e.Now())
 	}
+	o.metrics.watch(w) // metrics hook: fleet and time gauges at barriers, after the control plane's
 	return w, nil
 }
 
