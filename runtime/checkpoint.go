@@ -182,7 +182,7 @@ func (c *container) specLocked(node string) map[string]any {
 			"nodesim.dev/node":                    node,
 		},
 		"linux": map[string]any{
-			"resources": map[string]any{"memory": map[string]any{"limit": c.memLimit}},
+			"resources":   map[string]any{"memory": map[string]any{"limit": c.memLimit}},
 			"cgroupsPath": "kubepods-pod" + strings.ReplaceAll(smd.GetUid(), "-", "_") + ".slice:cri-containerd:" + c.id,
 		},
 	}

@@ -252,12 +252,14 @@ func (r *Runtime) Status(_ context.Context, req *runtimeapi.StatusRequest) (*run
 	if !runtimeReady {
 		// containerd and CRI-O never report this condition false (a dead
 		// runtime does not answer); these words are nodesim's.
+		rc.Status = false
 		rc.Reason = "RuntimeNotReady"
 		rc.Message = r.runtimeName + " is not ready"
 	}
 	nc := &runtimeapi.RuntimeCondition{Type: runtimeapi.NetworkReady, Status: true}
 	if !networkReady {
 		// As containerd says while no CNI config is loaded.
+		nc.Status = false
 		nc.Reason = "NetworkPluginNotReady"
 		nc.Message = "Network plugin returns error: cni plugin not initialized"
 	}
