@@ -358,7 +358,7 @@ func TestRestoreContinuesOnAnotherRuntime(t *testing.T) {
 	}
 	text := string(log)
 	restoreLine := restoredAt.UTC().Format(time.RFC3339Nano) + " stdout F restore counter=73 from checkpoint of default/counters/counter on node node-a"
-	tick80 := restoredAt.Add(6*time.Second + 600*time.Millisecond).UTC().Format(time.RFC3339Nano) + " stdout F tick 80\n"
+	tick80 := restoredAt.Add(6*time.Second+600*time.Millisecond).UTC().Format(time.RFC3339Nano) + " stdout F tick 80\n"
 	for _, want := range []string{"stdout F start counter=0\n", "stdout F tick 70\n", restoreLine, tick80, "stdout F tick 90\n"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("restored log lacks %q:\n%s", want, text)
