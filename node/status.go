@@ -3,7 +3,7 @@ package node
 import (
 	"encoding/json"
 	"errors"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -411,22 +411,59 @@ func nodeStatusHasChanged(original, status *corev1.NodeStatus) bool {
 	if nodeConditionsHaveChanged(original.Conditions, status.Conditions) {
 		return true
 	}
-	a, b := original.DeepCopy(), status.DeepCopy()
+	if !resourceListsEqual(original.Capacity, status.Capacity) || !resourceListsEqual(original.Allocatable, status.Allocatable) {
+		return true
+	}
+	// The rest, compared as upstream does, on shallow copies without the
+	// parts compared above: no deep copy of the whole status, and no
+	// reflection over quantities, on a path every node takes every 10 s.
+	a, b := *original, *status
+	if a.Phase != b.Phase || !slices.Equal(a.Addresses, b.Addresses) || a.DaemonEndpoints != b.DaemonEndpoints ||
+		!nodeInfoEqual(a.NodeInfo, b.NodeInfo) {
+		return true
+	}
 	a.Conditions, b.Conditions = nil, nil
-	return !apiequality.Semantic.DeepEqual(a, b)
+	a.Capacity, b.Capacity = nil, nil
+	a.Allocatable, b.Allocatable = nil, nil
+	a.Addresses, b.Addresses = nil, nil
+	a.NodeInfo, b.NodeInfo = corev1.NodeSystemInfo{}, corev1.NodeSystemInfo{}
+	return !apiequality.Semantic.DeepEqual(&a, &b)
 }
 
+func nodeInfoEqual(a, b corev1.NodeSystemInfo) bool {
+	if (a.Swap == nil) != (b.Swap == nil) || a.Swap != nil && !apiequality.Semantic.DeepEqual(a.Swap, b.Swap) {
+		return false
+	}
+	a.Swap, b.Swap = nil, nil
+	return a == b
+}
+
+// resourceListsEqual compares quantities by value, as the semantic
+// equality does.
+func resourceListsEqual(a, b corev1.ResourceList) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for name, q := range a {
+		other, ok := b[name]
+		if !ok || q.Cmp(other) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeConditionsHaveChanged compares conditions by type, ignoring their
+// heartbeat times.
 func nodeConditionsHaveChanged(original, conditions []corev1.NodeCondition) bool {
 	if len(original) != len(conditions) {
 		return true
 	}
-	a := append([]corev1.NodeCondition(nil), original...)
-	b := append([]corev1.NodeCondition(nil), conditions...)
-	sort.SliceStable(a, func(i, j int) bool { return a[i].Type < a[j].Type })
-	sort.SliceStable(b, func(i, j int) bool { return b[i].Type < b[j].Type })
-	for i := range a {
-		a[i].LastHeartbeatTime, b[i].LastHeartbeatTime = metav1.Time{}, metav1.Time{}
-		if !apiequality.Semantic.DeepEqual(&a[i], &b[i]) {
+	for i := range conditions {
+		c := &conditions[i]
+		o := findCondition(original, c.Type)
+		if o == nil || o.Status != c.Status || o.Reason != c.Reason || o.Message != c.Message ||
+			!o.LastTransitionTime.Equal(&c.LastTransitionTime) {
 			return true
 		}
 	}

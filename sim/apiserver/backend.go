@@ -20,6 +20,10 @@ import (
 type Backend interface {
 	// RESTConfig is a client configuration with full rights.
 	RESTConfig() *restclient.Config
+	// InProcessConfig is a client configuration for the simulator's own
+	// requests, in-process where the server runs in this process; it does
+	// not serve watches.
+	InProcessConfig() *restclient.Config
 	// WriteKubeconfig writes a kubeconfig that kubectl uses as is.
 	WriteKubeconfig(path string) error
 	// Stop releases what the backend holds.
@@ -58,6 +62,9 @@ func NewExternal(ctx context.Context, kubeconfigPath string) (*External, error) 
 
 // RESTConfig is the kubeconfig's client configuration.
 func (e *External) RESTConfig() *restclient.Config { return restclient.CopyConfig(e.config) }
+
+// InProcessConfig is RESTConfig: the cluster is elsewhere.
+func (e *External) InProcessConfig() *restclient.Config { return e.RESTConfig() }
 
 // WriteKubeconfig copies the kubeconfig nodesim was given.
 func (e *External) WriteKubeconfig(path string) error {

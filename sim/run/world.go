@@ -78,7 +78,9 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	if w.client, err = kubernetes.NewForConfig(rest); err != nil {
 		return nil, err
 	}
-	kubeletClients, err := newClients(rest)
+	// The kubelets' requests (every heartbeat) skip the network when the
+	// server is embedded; the watches stay on it.
+	kubeletClients, err := newClients(simClientConfig(backend.InProcessConfig(), w.traffic))
 	if err != nil {
 		return nil, err
 	}
