@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -118,11 +119,13 @@ type Server struct {
 	adminToken string
 	etcd       *embed.Etcd
 	etcdURL    string
-	cancel     context.CancelFunc
-	done       chan struct{}
-	runErr     error
-	stopOnce   sync.Once
-	stopErr    error
+	// handler is the full handler chain, for in-process clients.
+	handler  http.Handler
+	cancel   context.CancelFunc
+	done     chan struct{}
+	runErr   error
+	stopOnce sync.Once
+	stopErr  error
 
 	// authn and authz are the server's own authentication and
 	// authorization, which kubelets consult too (KubeletAuthenticator,
@@ -182,6 +185,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	prepared := server.PrepareRun()
+	s.handler = server.Handler
 	serving = true
 	go func() {
 		defer close(s.done)
