@@ -12,6 +12,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -578,12 +579,11 @@ func (h *handler) containerLogs(w http.ResponseWriter, r *http.Request) {
 			delete(query, "tailLines")
 		}
 	}
-	opts := &corev1.PodLogOptions{}
-	if err := scheme.ParameterCodec.DecodeParameters(query, corev1.SchemeGroupVersion, opts); err != nil {
+	opts, err := decodeLogOptions(query)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, `{"message": "Unable to decode query."}`)
 		return
 	}
-	opts.TypeMeta = metav1.TypeMeta{}
 	if !validLogOptions(opts) {
 		writeError(w, http.StatusUnprocessableEntity, `{"message": "Invalid request."}`)
 		return
@@ -603,7 +603,7 @@ func (h *handler) containerLogs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := &trackingWriter{w: w}
-	err := h.cfg.Backend.ContainerLogs(r.Context(), namespace, podName, container, opts, out)
+	err = h.cfg.Backend.ContainerLogs(r.Context(), namespace, podName, container, opts, out)
 	switch {
 	case err == nil:
 		if !out.wrote {
@@ -619,6 +619,53 @@ func (h *handler) containerLogs(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusBadRequest, err.Error())
 	}
+}
+
+// decodeLogOptions reads PodLogOptions from a query as the kubelet's
+// parameter codec does (the generated Convert_url_Values_To_v1_PodLogOptions):
+// the first value of each parameter, booleans true unless "0" or "false",
+// numbers base 10, times RFC 3339.
+func decodeLogOptions(q url.Values) (*corev1.PodLogOptions, error) {
+	o := &corev1.PodLogOptions{}
+	first := func(key string) (*[]string, bool) {
+		v := q[key]
+		return &v, len(v) > 0
+	}
+	if v, ok := first("container"); ok {
+		o.Container = (*v)[0]
+	}
+	bools := []struct {
+		key string
+		dst *bool
+	}{{"follow", &o.Follow}, {"previous", &o.Previous}, {"timestamps", &o.Timestamps}, {"insecureSkipTLSVerifyBackend", &o.InsecureSkipTLSVerifyBackend}}
+	for _, b := range bools {
+		if v, ok := first(b.key); ok {
+			if err := runtime.Convert_Slice_string_To_bool(v, b.dst, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ints := []struct {
+		key string
+		dst **int64
+	}{{"sinceSeconds", &o.SinceSeconds}, {"tailLines", &o.TailLines}, {"limitBytes", &o.LimitBytes}}
+	for _, i := range ints {
+		if v, ok := first(i.key); ok {
+			if err := runtime.Convert_Slice_string_To_Pointer_int64(v, i.dst, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if v, ok := first("sinceTime"); ok {
+		if err := metav1.Convert_Slice_string_To_Pointer_v1_Time(v, &o.SinceTime, nil); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := first("stream"); ok {
+		stream := (*v)[0]
+		o.Stream = &stream
+	}
+	return o, nil
 }
 
 // validLogOptions is ValidatePodLogOptions without the split streams.

@@ -346,6 +346,9 @@ func installAPIs(server *genericapiserver.GenericAPIServer, scheme *runtime.Sche
 	if err != nil {
 		return err
 	}
+	if err := registry.AddConnectConversions(scheme); err != nil {
+		return err
+	}
 	nodeProxy, err := registry.NewNodeProxyREST(nodes.Node, kubelets)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/conversion"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/util/proxy"
@@ -315,4 +316,69 @@ func validatePodLogOptions(o *corev1.PodLogOptions) field.ErrorList {
 		errs = append(errs, field.Forbidden(field.NewPath("stream"), "may not be specified"))
 	}
 	return errs
+}
+
+// AddConnectConversions registers how the query of a pods/log, nodes/proxy
+// or pods/proxy request becomes its options (kube-apiserver's generated
+// Convert_url_Values_To_v1_*), which the k8s.io/api types do not carry.
+func AddConnectConversions(s *runtime.Scheme) error {
+	if err := s.AddConversionFunc((*url.Values)(nil), (*corev1.PodLogOptions)(nil), func(a, b any, scope conversion.Scope) error {
+		return ConvertURLValuesToPodLogOptions(a.(*url.Values), b.(*corev1.PodLogOptions))
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*url.Values)(nil), (*corev1.NodeProxyOptions)(nil), func(a, b any, scope conversion.Scope) error {
+		return runtime.Convert_Slice_string_To_string(ptrTo((*a.(*url.Values))["path"]), &b.(*corev1.NodeProxyOptions).Path, scope)
+	}); err != nil {
+		return err
+	}
+	return s.AddConversionFunc((*url.Values)(nil), (*corev1.PodProxyOptions)(nil), func(a, b any, scope conversion.Scope) error {
+		return runtime.Convert_Slice_string_To_string(ptrTo((*a.(*url.Values))["path"]), &b.(*corev1.PodProxyOptions).Path, scope)
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// ConvertURLValuesToPodLogOptions decodes PodLogOptions from a query as
+// kube-apiserver and the kubelet do: the first value of each parameter,
+// booleans true unless "0" or "false", numbers base 10, times RFC 3339.
+func ConvertURLValuesToPodLogOptions(in *url.Values, out *corev1.PodLogOptions) error {
+	q := *in
+	*out = corev1.PodLogOptions{TypeMeta: out.TypeMeta}
+	get := func(key string) (*[]string, bool) {
+		v, ok := q[key]
+		return &v, ok && len(v) > 0
+	}
+	if v, ok := get("container"); ok {
+		out.Container = (*v)[0]
+	}
+	for key, dst := range map[string]*bool{
+		"follow": &out.Follow, "previous": &out.Previous, "timestamps": &out.Timestamps,
+		"insecureSkipTLSVerifyBackend": &out.InsecureSkipTLSVerifyBackend,
+	} {
+		if v, ok := get(key); ok {
+			if err := runtime.Convert_Slice_string_To_bool(v, dst, nil); err != nil {
+				return err
+			}
+		}
+	}
+	for key, dst := range map[string]**int64{
+		"sinceSeconds": &out.SinceSeconds, "tailLines": &out.TailLines, "limitBytes": &out.LimitBytes,
+	} {
+		if v, ok := get(key); ok {
+			if err := runtime.Convert_Slice_string_To_Pointer_int64(v, dst, nil); err != nil {
+				return err
+			}
+		}
+	}
+	if v, ok := get("sinceTime"); ok {
+		if err := metav1.Convert_Slice_string_To_Pointer_v1_Time(v, &out.SinceTime, nil); err != nil {
+			return err
+		}
+	}
+	if v, ok := get("stream"); ok {
+		stream := (*v)[0]
+		out.Stream = &stream
+	}
+	return nil
 }
