@@ -534,8 +534,10 @@ func TestTwoResourcesAndManyNodes(t *testing.T) {
 	startFake(t, ms[0], FakePluginConfig{Count: 2})
 	startFake(t, ms[0], FakePluginConfig{ResourceName: "example.com/fpga", Count: 1})
 	startFake(t, ms[1], FakePluginConfig{Count: 8})
+	startFake(t, ms[2], FakePluginConfig{ResourceName: "example.com/none", Count: 0})
 	wantCounts(t, ms[0], gpu, 2, 2)
 	wantCounts(t, ms[0], "example.com/fpga", 1, 1)
 	wantCounts(t, ms[1], gpu, 8, 8)
 	wantCounts(t, ms[2], gpu, -1, -1)
+	wantCounts(t, ms[2], "example.com/none", 0, 0)
 }
