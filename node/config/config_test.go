@@ -243,10 +243,14 @@ func TestMergeRules(t *testing.T) {
 	}{
 		{"lexical order, later wins", header + "maxPods: 10\n",
 			[]config.Document{doc("20-b.conf", "maxPods: 30\n"), doc("10-a.conf", "maxPods: 20\n")},
-			func(c *kubeletconfigv1beta1.KubeletConfiguration) string { return diff("maxPods", c.MaxPods, int32(30)) }},
+			func(c *kubeletconfigv1beta1.KubeletConfiguration) string {
+				return diff("maxPods", c.MaxPods, int32(30))
+			}},
 		{"non-.conf names skipped", header + "maxPods: 10\n",
 			[]config.Document{doc("99-z.yaml", "maxPods: 99\n"), doc("10-a.conf.bak", "maxPods: 98\n"), doc("10-a.conf", "maxPods: 20\n")},
-			func(c *kubeletconfigv1beta1.KubeletConfiguration) string { return diff("maxPods", c.MaxPods, int32(20)) }},
+			func(c *kubeletconfigv1beta1.KubeletConfiguration) string {
+				return diff("maxPods", c.MaxPods, int32(20))
+			}},
 		{"subdirectory files in walk order", header,
 			[]config.Document{doc("b-1.conf", "maxPods: 3\n"), doc("b/x.conf", "maxPods: 2\n"), doc("a.conf", "maxPods: 1\n")},
 			func(c *kubeletconfigv1beta1.KubeletConfiguration) string { return diff("maxPods", c.MaxPods, int32(3)) }},
@@ -261,10 +265,14 @@ func TestMergeRules(t *testing.T) {
 				return diff("evictionHard", c.EvictionHard, map[string]string{"memory.available": "1Gi"})
 			}},
 		{"mergeDefaultEvictionSettings", header + "mergeDefaultEvictionSettings: true\nevictionHard: {memory.available: 1Gi}\n", nil,
-			func(c *kubeletconfigv1beta1.KubeletConfiguration) string { return diff("evictionHard", len(c.EvictionHard), 5) }},
+			func(c *kubeletconfigv1beta1.KubeletConfiguration) string {
+				return diff("evictionHard", len(c.EvictionHard), 5)
+			}},
 		{"null deletes and is re-defaulted", header + "maxPods: 10\n",
 			[]config.Document{doc("10.conf", "maxPods: null\n")},
-			func(c *kubeletconfigv1beta1.KubeletConfiguration) string { return diff("maxPods", c.MaxPods, int32(110)) }},
+			func(c *kubeletconfigv1beta1.KubeletConfiguration) string {
+				return diff("maxPods", c.MaxPods, int32(110))
+			}},
 		{"report frequency defaulted from the base, not re-derived", header,
 			[]config.Document{doc("10.conf", "nodeStatusUpdateFrequency: 20s\n")},
 			func(c *kubeletconfigv1beta1.KubeletConfiguration) string {
