@@ -11,10 +11,21 @@ import (
 // the time spent collecting (measured with BenchmarkHeartbeats1000).
 const gcPercent = 400
 
-// TuneGC sets the process's garbage collection target for simulation,
-// unless the user set GOGC. Call it once from main or a benchmark.
+// memoryLimit is the soft memory limit when GOMEMLIMIT is not set: below
+// it the collector runs at gcPercent; near it, more often, so that a large
+// fleet (whose live heap grows with the node count: about 150 KB a node
+// between the API server's watch cache, etcd and the kubelets' views)
+// stays within 2 GiB instead of growing to 5x its live heap.
+const memoryLimit = 1792 << 20
+
+// TuneGC sets the process's garbage collection target and soft memory
+// limit for simulation, unless the user set GOGC or GOMEMLIMIT. Call it
+// once from main or a benchmark.
 func TuneGC() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(gcPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(memoryLimit)
 	}
 }

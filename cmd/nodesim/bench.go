@@ -27,6 +27,7 @@ func newBenchCommand() *cobra.Command {
 		duration  time.Duration
 		asJSON    bool
 		seed      uint64
+		heap      string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench [--nodes LIST] [--duration D] [--json]",
@@ -55,7 +56,7 @@ NodeStatus writes and bytes per virtual second.`,
 			for _, n := range sizes {
 				var r *simrun.BenchResult
 				if len(sizes) == 1 {
-					r, err = simrun.Bench(cmd.Context(), simrun.BenchOptions{Nodes: n, Duration: duration, Seed: seed})
+					r, err = benchHere(cmd, simrun.BenchOptions{Nodes: n, Duration: duration, Seed: seed}, heap)
 				} else {
 					r, err = benchChild(cmd, n, duration, seed)
 				}
@@ -81,7 +82,25 @@ NodeStatus writes and bytes per virtual second.`,
 	cmd.Flags().DurationVar(&duration, "duration", simrun.DefaultBenchDuration, "virtual time simulated per fleet size")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per fleet size instead of a table")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the simulated fleet")
+	cmd.Flags().StringVar(&heap, "memprofile", "", "write a heap profile taken at the end of the run to this file (one fleet size only)")
 	return cmd
+}
+
+// benchHere measures one fleet size in this process.
+func benchHere(cmd *cobra.Command, o simrun.BenchOptions, heapProfile string) (*simrun.BenchResult, error) {
+	if heapProfile == "" {
+		return simrun.Bench(cmd.Context(), o)
+	}
+	f, err := os.Create(heapProfile)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--memprofile: %w", err))
+	}
+	o.HeapProfile = f
+	r, err := simrun.Bench(cmd.Context(), o)
+	if closeErr := f.Close(); err == nil && closeErr != nil {
+		return nil, closeErr
+	}
+	return r, err
 }
 
 func parseSizes(list string) ([]int, error) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +42,9 @@ type BenchOptions struct {
 	Zones int
 	// Seed of the run.
 	Seed uint64
+	// HeapProfile, if set, receives a heap profile taken at the end of the
+	// run, before anything is released.
+	HeapProfile io.Writer
 }
 
 // BenchResult is one line of `nodesim bench --json` (INTERFACE.md).
@@ -136,6 +141,12 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	wall := time.Since(wallStart).Seconds()
+	if o.HeapProfile != nil {
+		runtime.GC()
+		if err := pprof.WriteHeapProfile(o.HeapProfile); err != nil {
+			return nil, fmt.Errorf("bench: heap profile: %w", err)
+		}
+	}
 	writes, bytes, total := w.traffic.snapshot()
 	r := &BenchResult{
 		Nodes:               o.Nodes,
