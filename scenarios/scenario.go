@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 )
 
 // The document's type.
@@ -121,7 +122,47 @@ type NodePool struct {
 	// starts its runtime reports the pod network ready (default
 	// DefaultNetworkReadyAfter); until then the node is not Ready.
 	NetworkReadyAfter time.Duration
+	// KubeletConfig is each node's kubelet configuration: the pool's
+	// kubeletConfig with its kubeletConfigDropins (or the .conf files of
+	// kubeletConfigDir) merged as the kubelet merges --config-dir, every
+	// default filled in (node/config). Never nil after Parse.
+	KubeletConfig *kubeletconfigv1beta1.KubeletConfiguration
+	// DevicePlugins are the fake device plugins each node runs.
+	DevicePlugins []DevicePlugin
+	// KubeProxyMode is kube-proxy's mode (KubeProxyConfiguration mode):
+	// iptables, nftables or ipvs (default DefaultKubeProxyMode).
+	KubeProxyMode string
+	// KubeProxyNFTablesSkipKernelVersionCheck is kube-proxy's
+	// KUBE_PROXY_NFTABLES_SKIP_KERNEL_VERSION_CHECK set: nftables mode
+	// down to kernel 5.4 instead of 5.13.
+	KubeProxyNFTablesSkipKernelVersionCheck bool
+	// Swap says the nodes have swap on (default false). The kubelet then
+	// refuses to start unless failSwapOn is false, and warns
+	// (PossibleMemoryBackedVolumesOnDisk) on kernels without tmpfs noswap.
+	Swap bool
 }
+
+// DevicePlugin is a fake device plugin of a pool: it registers with each
+// node's kubelet and advertises Count devices of ResourceName.
+type DevicePlugin struct {
+	// ResourceName is an extended resource name, domain/name, outside
+	// kubernetes.io (for example example.com/gpu).
+	ResourceName string
+	// Count is how many devices each node has, >= 0.
+	Count int
+}
+
+// Kube-proxy modes (pkg/proxy/apis/config ProxyMode, Linux).
+const (
+	KubeProxyModeIPTables = "iptables"
+	KubeProxyModeNFTables = "nftables"
+	KubeProxyModeIPVS     = "ipvs"
+	// DefaultKubeProxyMode is a pool's kubeProxyMode when it has none:
+	// kube-proxy's default on Linux.
+	DefaultKubeProxyMode = KubeProxyModeIPTables
+	// MaxDevices bounds a device plugin's count.
+	MaxDevices = 1024
+)
 
 // DefaultCapacity returns a fresh copy of the capacity a pool has when its
 // file sets none.

@@ -14,7 +14,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 
+	"github.com/nodesim/nodesim/node/config"
 	"github.com/nodesim/nodesim/scenarios"
 )
 
@@ -84,6 +86,8 @@ func TestParseDefaults(t *testing.T) {
 			ContainerRuntime:  "containerd://2.1.4",
 			Architecture:      "amd64",
 			NetworkReadyAfter: 5 * time.Second,
+			KubeProxyMode:     "iptables",
+			KubeletConfig:     defaultKubeletConfig(t, 37),
 		}},
 		ControlPlane: scenarios.ControlPlane{
 			NodeMonitorPeriod:                   5 * time.Second,
@@ -113,6 +117,17 @@ func TestParseDefaults(t *testing.T) {
 }
 
 // assertScenario compares scenarios, quantities by value.
+// defaultKubeletConfig is the configuration of a pool with none, for
+// kubernetesVersion 1.minor.
+func defaultKubeletConfig(t *testing.T, minor int) *kubeletconfigv1beta1.KubeletConfiguration {
+	t.Helper()
+	res, err := config.Load(config.Input{KubernetesMinor: minor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Config
+}
+
 func assertScenario(t *testing.T, got, want *scenarios.Scenario) {
 	t.Helper()
 	gotPools, wantPools := got.NodePools, want.NodePools
@@ -204,6 +219,9 @@ spec:
 			ContainerRuntime:  "cri-o://1.33.0",
 			Architecture:      "arm64",
 			NetworkReadyAfter: 0,
+			KubeProxyMode:     "iptables",
+			// 1.28: failCgroupV1 false, so cgroup v1 is allowed.
+			KubeletConfig: defaultKubeletConfig(t, 28),
 		}},
 		// 1.28: the grace period before 1.32.
 		ControlPlane: func() scenarios.ControlPlane {
@@ -329,11 +347,11 @@ func TestParseErrors(t *testing.T) {
 		{"key not a string", "? [a]\n: b\n" + head, 1, "", "keys must be non-empty strings, not a list", 0},
 		{"merge of a scalar", head + "  <<: 1\n", 10, "spec", "a merge key (<<) takes a mapping or a list of mappings", 0},
 
-		// Fields a later version implements.
-		{"kubeletConfig", head + "    kubeletConfig: {}\n", 10, "spec.nodePools[0].kubeletConfig", "not supported yet by this version of nodesim", 0},
-		{"kubeletConfigDropins", head + "    kubeletConfigDropins: {10-a.conf: {}}\n", 10, "spec.nodePools[0].kubeletConfigDropins", "not supported yet", 0},
-		{"kubeletConfigDir", head + "    kubeletConfigDir: /etc/kubelet.conf.d\n", 10, "spec.nodePools[0].kubeletConfigDir", "not supported yet", 0},
-		{"devicePlugins", head + "    devicePlugins: [{resourceName: example.com/gpu, count: 4}]\n", 10, "spec.nodePools[0].devicePlugins", "not supported yet", 0},
+		// Kubelet configuration (more in kubelet_test.go).
+		{"kubeletConfig without a type", head + "    kubeletConfig: {}\n", 10, "spec.nodePools[0].kubeletConfig.apiVersion", `pool "a", kubeletConfig: required: must be kubelet.config.k8s.io/v1beta1`, 0},
+		{"kubeletConfigDropins empty drop-in", head + "    kubeletConfigDropins: {10-a.conf: }\n", 10, "spec.nodePools[0].kubeletConfigDropins[10-a.conf]", `pool "a", drop-in 10-a.conf: empty`, 0},
+		{"kubeletConfigDir missing", head + "    kubeletConfigDir: /nonexistent/kubelet.conf.d\n", 10, "spec.nodePools[0].kubeletConfigDir", `pool "a": read kubelet drop-in directory /nonexistent/kubelet.conf.d`, 0},
+		{"devicePlugins count", head + "    devicePlugins: [{resourceName: example.com/gpu, count: -1}]\n", 10, "spec.nodePools[0].devicePlugins[0].count", "must be from 0 to 1024, not -1", 0},
 
 		// spec.
 		{"no duration", strings.Replace(head, "  duration: 10m\n", "", 1), 5, "spec.duration", "required", 0},

@@ -2,14 +2,26 @@ package scenarios
 
 import (
 	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+	"k8s.io/utils/ptr"
+
+	"github.com/nodesim/nodesim/node/config"
+	"github.com/nodesim/nodesim/node/kernel"
 )
 
 // The schema of each mapping of a scenario file. The later fields are those
@@ -23,10 +35,12 @@ var (
 	}
 	poolSchema = schema{
 		fields: []string{"name", "count", "labels", "registerWithTaints", "taints", "capacity",
-			"kernelVersion", "cgroupVersion", "osImage", "containerRuntime", "architecture", "networkReadyAfter"},
-		later: []string{"kubeletConfig", "kubeletConfigDropins", "kubeletConfigDir", "devicePlugins"},
+			"kernelVersion", "cgroupVersion", "osImage", "containerRuntime", "architecture", "networkReadyAfter",
+			"kubeletConfig", "kubeletConfigDropins", "kubeletConfigDir", "devicePlugins",
+			"kubeProxyMode", "kubeProxyNFTablesSkipKernelVersionCheck", "swap"},
 	}
-	taintSchema = schema{fields: []string{"key", "value", "effect"}}
+	taintSchema        = schema{fields: []string{"key", "value", "effect"}}
+	devicePluginSchema = schema{fields: []string{"resourceName", "count"}}
 )
 
 // required reports the fields of mapping n that are missing, at line (the
@@ -167,7 +181,7 @@ func (d *decoder) nodePools(e entry, path string, s *Scenario) {
 	names := make(map[string]int) // pool name -> line of its first use
 	total := 0
 	for i, item := range d.sequence(e.value, path) {
-		p, nameLine, ok := d.pool(item, index(path, i))
+		p, nameLine, ok := d.pool(item, index(path, i), s.KubernetesVersion)
 		if !ok {
 			continue
 		}
@@ -185,7 +199,7 @@ func (d *decoder) nodePools(e entry, path string, s *Scenario) {
 }
 
 // pool parses one node pool. ok is false when a problem was recorded.
-func (d *decoder) pool(n *yaml.Node, path string) (p NodePool, nameLine int, ok bool) {
+func (d *decoder) pool(n *yaml.Node, path, kubernetesVersion string) (p NodePool, nameLine int, ok bool) {
 	before := len(d.errs)
 	p = NodePool{
 		Capacity:          DefaultCapacity(),
@@ -195,7 +209,9 @@ func (d *decoder) pool(n *yaml.Node, path string) (p NodePool, nameLine int, ok 
 		ContainerRuntime:  DefaultContainerRuntime,
 		Architecture:      DefaultArchitecture,
 		NetworkReadyAfter: DefaultNetworkReadyAfter,
+		KubeProxyMode:     DefaultKubeProxyMode,
 	}
+	kc := kubeletEntries{lines: map[string]int{}}
 	got := d.fields(n, path, poolSchema)
 	d.required(n, n.Line, path, got, "name", "count")
 	var labelLines map[string]int
@@ -279,6 +295,40 @@ func (d *decoder) pool(n *yaml.Node, path string) (p NodePool, nameLine int, ok 
 				}
 				p.NetworkReadyAfter = v
 			}
+		case "kubeletConfig":
+			kc.base = &e
+		case "kubeletConfigDropins":
+			kc.dropins = &e
+		case "kubeletConfigDir":
+			kc.dir = &e
+		case "devicePlugins":
+			p.DevicePlugins = d.devicePlugins(e.value, f)
+		case "kubeProxyMode":
+			if v, ok := d.text(e.value, f); ok {
+				if v != KubeProxyModeIPTables && v != KubeProxyModeNFTables && v != KubeProxyModeIPVS {
+					d.addf(e.value.Line, f, "must be iptables, nftables or ipvs, not %q", v)
+					continue
+				}
+				p.KubeProxyMode = v
+				kc.proxyLine = e.value.Line
+			}
+		case "kubeProxyNFTablesSkipKernelVersionCheck":
+			p.KubeProxyNFTablesSkipKernelVersionCheck, _ = d.boolean(e.value, f)
+		case "swap":
+			p.Swap, _ = d.boolean(e.value, f)
+			kc.swapLine = e.value.Line
+		}
+		if e.key == "kernelVersion" || e.key == "cgroupVersion" {
+			kc.lines[e.key] = e.value.Line
+		}
+	}
+	if len(d.errs) == before {
+		// The kubelet's configuration and what it checks against the
+		// host, only for a pool otherwise good: one mistake, one error.
+		kc.poolLine, kc.poolName = n.Line, p.Name
+		p.KubeletConfig = d.kubeletConfig(kc, path, kubernetesVersion)
+		if p.KubeletConfig != nil {
+			d.hostChecks(p, kc, path)
 		}
 	}
 	d.labelsAgreeWithPool(p, labelLines, path)
@@ -426,5 +476,264 @@ func (d *decoder) capacity(n *yaml.Node, path string, c corev1.ResourceList) {
 			continue
 		}
 		c[corev1.ResourceName(e.key)] = q
+	}
+}
+
+// kubeletEntries are the pool fields that make its kubelet configuration
+// and the lines of those the host checks point at.
+type kubeletEntries struct {
+	base, dropins, dir *entry
+	poolName           string
+	poolLine           int
+	proxyLine          int
+	swapLine           int
+	lines              map[string]int // kernelVersion, cgroupVersion -> line
+}
+
+// kubeletConfig loads a pool's kubelet configuration (node/config); nil
+// after recording the problems.
+func (d *decoder) kubeletConfig(kc kubeletEntries, path, kubernetesVersion string) *kubeletconfigv1beta1.KubeletConfiguration {
+	in := config.Input{}
+	if m := kubernetesVersion; strings.HasPrefix(m, "1.") {
+		in.KubernetesMinor, _ = strconv.Atoi(m[2:])
+	}
+	var names map[string]entry // inline drop-in name -> its entry
+	if kc.base != nil {
+		data, ok := d.inlineDocument(kc.base.value, join(path, kc.base.key))
+		if !ok {
+			return nil
+		}
+		in.Base = data
+	}
+	if kc.dropins != nil && kc.dir != nil {
+		d.addf(kc.dir.keyNode.Line, join(path, kc.dir.key), "the pool already has kubeletConfigDropins: give kubeletConfigDropins or kubeletConfigDir, not both")
+		return nil
+	}
+	var dirPath string
+	if kc.dropins != nil {
+		f := join(path, kc.dropins.key)
+		names = map[string]entry{}
+		in.Dropins = []config.Document{}
+		for _, e := range d.mapping(kc.dropins.value, f) {
+			if strings.ContainsAny(e.key, `/\`) || e.key == "." || e.key == ".." {
+				d.addf(e.keyNode.Line, join(f, e.key), "a drop-in name is a file name, without directories")
+				return nil
+			}
+			var data []byte
+			if !isNull(e.value) {
+				var ok bool
+				if data, ok = d.inlineDocument(e.value, join(f, e.key)); !ok {
+					return nil
+				}
+			}
+			names[e.key] = e
+			in.Dropins = append(in.Dropins, config.Document{Name: e.key, Data: data})
+		}
+	}
+	if kc.dir != nil {
+		f := join(path, kc.dir.key)
+		v, ok := d.text(kc.dir.value, f)
+		if !ok {
+			return nil
+		}
+		dirPath = v
+		if !filepath.IsAbs(dirPath) {
+			dirPath = filepath.Join(filepath.Dir(d.file), dirPath)
+		}
+		docs, err := config.ReadDir(dirPath)
+		if err != nil {
+			d.addf(kc.dir.value.Line, f, "pool %q: %v", kc.poolName, err)
+			return nil
+		}
+		in.Dropins = docs
+	}
+	res, err := config.Load(in)
+	if err == nil {
+		return res.Config
+	}
+	var errs config.Errors
+	if !errors.As(err, &errs) {
+		d.addf(kc.poolLine, path, "pool %q: kubelet configuration: %v", kc.poolName, err)
+		return nil
+	}
+	for _, e := range errs {
+		field := e.Field()
+		switch {
+		case e.Dropin == "" && kc.base != nil:
+			d.addf(nodeLine(kc.base.keyNode, kc.base.value, e.Path), joinPath(join(path, kc.base.key), field),
+				"pool %q, kubeletConfig: %s", kc.poolName, e.Message)
+		case e.Dropin == "":
+			// A default no document sets: only an invalid combination
+			// with something set elsewhere gets here.
+			d.addf(kc.poolLine, joinPath(join(path, "kubeletConfig"), field), "pool %q, kubelet configuration: %s", kc.poolName, e.Message)
+		case kc.dropins != nil:
+			de := names[e.Dropin]
+			d.addf(nodeLine(de.keyNode, de.value, e.Path), joinPath(join(join(path, kc.dropins.key), e.Dropin), field),
+				"pool %q, drop-in %s: %s", kc.poolName, e.Dropin, e.Message)
+		default:
+			// A file of kubeletConfigDir: its own file and line.
+			file := filepath.Join(dirPath, filepath.FromSlash(e.Dropin))
+			d.errs = append(d.errs, &Error{File: file, Line: fileLine(file, e.Path), Field: field,
+				Message: fmt.Sprintf("pool %q (%s), drop-in %s: %s", kc.poolName, d.file, e.Dropin, e.Message)})
+		}
+	}
+	return nil
+}
+
+// joinPath appends a config field path (already joined) to a scenario
+// field path.
+func joinPath(path, field string) string {
+	switch {
+	case field == "":
+		return path
+	case strings.HasPrefix(field, "["):
+		return path + field
+	}
+	return path + "." + field
+}
+
+// inlineDocument turns an inline YAML document into JSON for node/config,
+// aliases and merge keys resolved.
+func (d *decoder) inlineDocument(n *yaml.Node, path string) ([]byte, bool) {
+	if !d.charge() {
+		return nil, false
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		d.addf(n.Line, path, "cannot read the document: %v", err)
+		return nil, false
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		d.addf(n.Line, path, "cannot read the document (keys must be strings): %v", err)
+		return nil, false
+	}
+	return data, true
+}
+
+// nodeLine is the line of the key at path inside the document value,
+// or of the deepest part of path it has; key is the document's own key.
+func nodeLine(key, value *yaml.Node, path []string) int {
+	line := key.Line
+	n := resolve(value)
+	for _, k := range path {
+		if n.Kind != yaml.MappingNode {
+			break
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if kn := resolve(n.Content[i]); kn.Kind == yaml.ScalarNode && kn.Value == k {
+				line, n, found = n.Content[i].Line, resolve(n.Content[i+1]), true
+				break
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	return line
+}
+
+// fileLine is nodeLine in a drop-in file; 0 when it cannot be read.
+func fileLine(file string, path []string) int {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	root := doc.Content[0]
+	line := nodeLine(&yaml.Node{Line: 0}, root, path)
+	if line == 0 {
+		return root.Line
+	}
+	return line
+}
+
+// boolean returns a scalar that is a YAML boolean.
+func (d *decoder) boolean(n *yaml.Node, path string) (bool, bool) {
+	var v bool
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&v) != nil {
+		d.addf(n.Line, path, "must be true or false, not %s", describe(n))
+		return false, false
+	}
+	return v, true
+}
+
+// devicePlugins parses a pool's devicePlugins.
+func (d *decoder) devicePlugins(n *yaml.Node, path string) []DevicePlugin {
+	var out []DevicePlugin
+	first := map[string]int{}
+	for i, item := range d.sequence(n, path) {
+		f := index(path, i)
+		got := d.fields(item, f, devicePluginSchema)
+		d.required(item, item.Line, f, got, "resourceName", "count")
+		var dp DevicePlugin
+		good := true
+		for _, e := range got {
+			ef := join(f, e.key)
+			switch e.key {
+			case "resourceName":
+				v, ok := d.text(e.value, ef)
+				if !ok {
+					good = false
+					continue
+				}
+				if msg := checkExtendedResource(v); msg != "" {
+					d.addf(e.value.Line, ef, "%s", msg)
+					good = false
+					continue
+				}
+				if line, dup := first[v]; dup {
+					d.addf(e.value.Line, ef, "duplicate device plugin %s (first at line %d)", v, line)
+					good = false
+					continue
+				}
+				first[v] = e.value.Line
+				dp.ResourceName = v
+			case "count":
+				v, ok := d.integer(e.value, ef)
+				if !ok {
+					good = false
+					continue
+				}
+				if v < 0 || v > MaxDevices {
+					d.addf(e.value.Line, ef, "must be from 0 to %d, not %d", MaxDevices, v)
+					good = false
+					continue
+				}
+				dp.Count = int(v)
+			}
+		}
+		if good && dp.ResourceName != "" {
+			out = append(out, dp)
+		}
+	}
+	return out
+}
+
+// hostChecks refuses a pool whose kubelet or kube-proxy would refuse to
+// start on its nodes, with their messages (node/kernel).
+func (d *decoder) hostChecks(p NodePool, kc kubeletEntries, path string) {
+	v, err := kernel.Parse(p.KernelVersion)
+	if err != nil {
+		line := cmp.Or(kc.lines["kernelVersion"], kc.poolLine)
+		d.addf(line, join(path, "kernelVersion"), "%v", err)
+		return
+	}
+	if p.KubeProxyMode == KubeProxyModeNFTables {
+		if err := kernel.CheckKubeProxyNFTables(v, p.KubeProxyNFTablesSkipKernelVersionCheck); err != nil {
+			d.addf(cmp.Or(kc.proxyLine, kc.poolLine), join(path, "kubeProxyMode"), "pool %q: kube-proxy refuses nftables mode on kernel %s: %v", p.Name, p.KernelVersion, err)
+		}
+	}
+	if _, err := kernel.CheckCgroup(p.CgroupVersion, ptr.Deref(p.KubeletConfig.FailCgroupV1, true)); err != nil {
+		d.addf(cmp.Or(kc.lines["cgroupVersion"], kc.poolLine), join(path, "cgroupVersion"),
+			"pool %q: the kubelet refuses to start: %v (set failCgroupV1: false in the kubelet configuration to run on cgroup v1)", p.Name, err)
+	}
+	if _, err := kernel.CheckSwap(v, p.Swap, ptr.Deref(p.KubeletConfig.FailSwapOn, true)); err != nil {
+		d.addf(cmp.Or(kc.swapLine, kc.poolLine), join(path, "swap"),
+			"pool %q: the kubelet refuses to start: %v (failSwapOn: false in the kubelet configuration)", p.Name, err)
 	}
 }

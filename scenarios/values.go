@@ -193,3 +193,12 @@ func checkQuantity(name corev1.ResourceName, v string) (resource.Quantity, strin
 	}
 	return q, ""
 }
+
+// checkExtendedResource accepts what a device plugin may advertise: an
+// extended resource name, domain/name, outside kubernetes.io.
+func checkExtendedResource(name string) string {
+	if !strings.Contains(name, "/") {
+		return fmt.Sprintf("invalid resource name %q: a device plugin advertises an extended resource, domain/name, such as example.com/gpu", name)
+	}
+	return checkResourceName(name)
+}

@@ -10,6 +10,7 @@ import (
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+	"k8s.io/utils/ptr"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -44,6 +45,10 @@ type Input struct {
 	// there is no --config-dir; an empty slice is an empty one (the
 	// kubelet still round-trips and re-defaults the configuration).
 	Dropins []Document
+	// KubernetesMinor is the kubelet's minor release (1.X); 0 means 37.
+	// Only defaults that changed between the releases nodesim models
+	// depend on it: failCgroupV1 is true from 1.35, false before.
+	KubernetesMinor int
 }
 
 // Result is a loaded configuration.
@@ -87,7 +92,7 @@ func Load(in Input) (*Result, error) {
 		}
 		docs = append(docs, p)
 	}
-	Default(c)
+	defaultFor(c, in.KubernetesMinor)
 	evictionDefaults(c)
 
 	res := &Result{}
@@ -121,7 +126,7 @@ func Load(in Input) (*Result, error) {
 		if err := json.Unmarshal(merged, c); err != nil {
 			return nil, Errors{{Message: fmt.Sprintf("decode the merged configuration: %v", err)}}
 		}
-		Default(c)
+		defaultFor(c, in.KubernetesMinor)
 	}
 	if errs := validate(c); len(errs) > 0 {
 		for _, e := range errs {
@@ -131,6 +136,14 @@ func Load(in Input) (*Result, error) {
 	}
 	res.Config = c
 	return res, nil
+}
+
+// defaultFor is Default for the kubelet of release 1.minor.
+func defaultFor(c *kubeletconfigv1beta1.KubeletConfiguration, minor int) {
+	if minor > 0 && minor < 35 && c.FailCgroupV1 == nil {
+		c.FailCgroupV1 = ptr.To(false)
+	}
+	Default(c)
 }
 
 // parsed is a document that passed parse.

@@ -447,3 +447,16 @@ func TestFeatureEnabled(t *testing.T) {
 		t.Error("unknown gate on")
 	}
 }
+
+func TestFailCgroupV1ByRelease(t *testing.T) {
+	for minor, want := range map[int]bool{0: true, 37: true, 35: true, 34: false, 28: false} {
+		res, err := config.Load(config.Input{KubernetesMinor: minor})
+		if err != nil || *res.Config.FailCgroupV1 != want {
+			t.Errorf("1.%d: failCgroupV1 %v, %v; want %v", minor, *res.Config.FailCgroupV1, err, want)
+		}
+	}
+	res, err := config.Load(config.Input{KubernetesMinor: 28, Base: []byte(header + "failCgroupV1: true\n")})
+	if err != nil || !*res.Config.FailCgroupV1 {
+		t.Errorf("explicit failCgroupV1 lost: %v", err)
+	}
+}
