@@ -1,0 +1,180 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"go/build"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/nodesim/nodesim/sim"
+)
+
+// crictlPath finds the crictl binary (go install
+// sigs.k8s.io/cri-tools/cmd/crictl@v1.37.0) or skips.
+func crictlPath(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("crictl"); err == nil {
+		return p
+	}
+	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
+		p := filepath.Join(dir, "bin", "crictl")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("crictl not installed: go install sigs.k8s.io/cri-tools/cmd/crictl@v1.37.0")
+	return ""
+}
+
+// served is a runtime served on a short socket path under /tmp.
+func served(t *testing.T, clock clockwork.Clock) (*Runtime, string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cri")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	r, err := New(Config{Node: "node-a", RootDir: dir, Clock: clock, PodCIDR: "10.244.7.0/24",
+		Features: Features{RecursiveReadOnlyMounts: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "cri.sock")
+	if err := r.Serve(sock); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Error(err)
+		}
+		if _, err := os.Stat(sock); !os.IsNotExist(err) {
+			t.Errorf("socket %s still there after Close: %v", sock, err)
+		}
+	})
+	return r, sock
+}
+
+// TestCrictl drives a served runtime with the real crictl: a pod's whole
+// life, images, logs, stats and status.
+func TestCrictl(t *testing.T) {
+	bin := crictlPath(t)
+	clock := clockwork.NewFakeClockAt(sim.Epoch)
+	r, sock := served(t, clock)
+	dir := filepath.Dir(sock)
+	crictl := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		full := append([]string{"--runtime-endpoint", "unix://" + sock, "--image-endpoint", "unix://" + sock, "--timeout", "20s"}, args...)
+		cmd := exec.CommandContext(ctx, bin, full...)
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr string
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("crictl %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr)
+		}
+		return string(out)
+	}
+	contains := func(what, out string, wants ...string) {
+		t.Helper()
+		for _, w := range wants {
+			if !strings.Contains(out, w) {
+				t.Errorf("crictl %s output lacks %q:\n%s", what, w, out)
+			}
+		}
+	}
+	contains("version", crictl("version"), "RuntimeName:  containerd", "RuntimeVersion:  2.1.4", "RuntimeApiVersion:  v1")
+	r.SetNetworkReady(false)
+	contains("info", crictl("info"), `"type": "NetworkReady"`, "NetworkPluginNotReady", `"recursive_read_only_mounts": true`)
+	r.SetNetworkReady(true)
+
+	contains("pull", crictl("pull", "busybox:1.37"), "Image is up to date for sha256:")
+	contains("images", crictl("images"), "docker.io/library/busybox", "1.37")
+
+	podJSON := filepath.Join(dir, "pod.json")
+	ctrJSON := filepath.Join(dir, "ctr.json")
+	writeJSON(t, podJSON, map[string]any{
+		"metadata":      map[string]any{"name": "web", "namespace": "default", "uid": "web-uid", "attempt": 0},
+		"log_directory": "/var/log/pods/default_web_web-uid",
+		"labels":        map[string]string{"app": "web"},
+	})
+	writeJSON(t, ctrJSON, map[string]any{
+		"metadata":    map[string]any{"name": "app"},
+		"image":       map[string]any{"image": "busybox:1.37"},
+		"log_path":    "app/0.log",
+		"labels":      map[string]string{"io.kubernetes.pod.name": "web", "io.kubernetes.pod.namespace": "default"},
+		"annotations": map[string]string{MemoryRequestAnnotation: "104857600"},
+		"linux":       map[string]any{"resources": map[string]any{"memory_limit_in_bytes": 209715200}},
+	})
+	pod := strings.TrimSpace(crictl("runp", podJSON))
+	ctr := strings.TrimSpace(crictl("create", "--no-pull", pod, ctrJSON, podJSON))
+	crictl("start", ctr)
+	contains("pods", crictl("pods"), "web", "Ready", pod[:13])
+	contains("ps", crictl("ps"), "app", "Running", ctr[:13], "web")
+	contains("inspectp", crictl("inspectp", pod), `"state": "SANDBOX_READY"`, `"ip": "10.244.7.2"`)
+
+	clock.Advance(5*time.Minute + 35*time.Second)
+	inspect := crictl("inspect", ctr)
+	contains("inspect", inspect, `"state": "CONTAINER_RUNNING"`, `"counter": 335`, `"logPath": "`+filepath.Join(dir, "logs"))
+	logs := crictl("logs", ctr)
+	contains("logs", logs, "start counter=0\n", "tick 10\n", "tick 330\n")
+	if strings.Contains(logs, "tick 340") {
+		t.Errorf("log runs ahead of the clock:\n%s", logs)
+	}
+	var stats struct {
+		Stats []struct {
+			Memory struct {
+				WorkingSetBytes struct{ Value string } `json:"workingSetBytes"`
+			} `json:"memory"`
+		} `json:"stats"`
+	}
+	if err := json.Unmarshal([]byte(crictl("stats", "-o", "json")), &stats); err != nil {
+		t.Fatal(err)
+	}
+	// 100 MiB + 100 MiB x 335 s / 600 s
+	if len(stats.Stats) != 1 || stats.Stats[0].Memory.WorkingSetBytes.Value != "163403093" {
+		t.Errorf("stats %+v, want one container at 163345612 bytes", stats)
+	}
+	crictl("stop", ctr)
+	contains("ps -a", crictl("ps", "-a"), "Exited")
+	crictl("rm", ctr)
+	crictl("stopp", pod)
+	crictl("rmp", pod)
+	if out := crictl("pods", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("pods after rmp: %q", out)
+	}
+	crictl("rmi", "busybox:1.37")
+	if out := crictl("images", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("images after rmi: %q", out)
+	}
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeRefusesLongSocketPath(t *testing.T) {
+	r := newRuntime(t, "n", t.TempDir(), clockwork.NewFakeClock())
+	long := "/tmp/" + strings.Repeat("d", 100) + "/cri.sock"
+	err := r.Serve(long)
+	if err == nil || !strings.Contains(err.Error(), long) || !strings.Contains(err.Error(), "107") {
+		t.Fatalf("Serve(%d-byte path): %v, want an error naming the path and the limit", len(long), err)
+	}
+}
