@@ -2,17 +2,23 @@ package node
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -614,4 +620,86 @@ type anyAuthenticator struct{}
 
 func (anyAuthenticator) AuthenticateRequest(*http.Request) (*authenticator.Response, bool, error) {
 	return nil, false, nil
+}
+
+// BenchmarkKubeletServers measures what a node's kubelet API costs while
+// idle: it starts 1000 servers on their own loopback addresses, each with
+// its own serving certificate, and reports heap bytes and goroutines per
+// node.
+func BenchmarkKubeletServers(b *testing.B) {
+	const nodes = 1000
+	ca, err := newBenchCA()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		certs := make([]tls.Certificate, nodes)
+		for i := range certs {
+			if certs[i], err = ca.sign(fmt.Sprintf("bench-%04d", i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		goroutines := goruntime.NumGoroutine()
+		before := heapInUse()
+		servers := make([]*Server, 0, nodes)
+		for i := range nodes {
+			s, err := StartServer(ServerConfig{
+				NodeName: fmt.Sprintf("bench-%04d", i), Address: fmt.Sprintf("127.1.%d.%d:0", 100+i/250, 1+i%250),
+				Certificate: certs[i], Authenticator: anyAuthenticator{}, AuthorizationMode: AuthorizationModeAlwaysAllow,
+				Backend: newFakeKubelet(),
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			servers = append(servers, s)
+		}
+		b.ReportMetric(float64(heapInUse()-before)/nodes, "heap-bytes/node")
+		b.ReportMetric(float64(goruntime.NumGoroutine()-goroutines)/nodes, "goroutines/node")
+		for _, s := range servers {
+			s.Close()
+		}
+	}
+}
+
+func heapInUse() int64 {
+	goruntime.GC()
+	var m goruntime.MemStats
+	goruntime.ReadMemStats(&m)
+	return int64(m.HeapInuse) + int64(m.StackInuse)
+}
+
+// benchCA signs serving certificates for the benchmark.
+type benchCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+func newBenchCA() (*benchCA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench-ca"}, IsCA: true, BasicConstraintsValid: true,
+		NotAfter: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	return &benchCA{cert: cert, key: key}, err
+}
+
+func (ca *benchCA) sign(name string) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "system:node:" + name}, DNSNames: []string{name},
+		NotAfter: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, err
 }
