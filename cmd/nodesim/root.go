@@ -15,6 +15,6 @@ reports what happened.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
-	root.AddCommand(newRunCommand(), newValidateCommand(), newServeCommand(), newBenchCommand())
+	root.AddCommand(newRunCommand(), newValidateCommand(), newServeCommand(), newBenchCommand(), newCheckpointCommand())
 	return root
 }
