@@ -100,7 +100,11 @@ func cleanDecodeError(err error, path []string) string {
 		return fmt.Sprintf("unknown field %q%s", name, suggest(path))
 	}
 	if m := typeMismatch.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("must be %s, not %s", goTypeName(m[2]), jsonKind(m[1]))
+		want := goTypeName(m[2])
+		if t := typeAt(path); t != nil && t.Kind() == reflect.String {
+			want = "a string" // a named string type such as KubeletAuthorizationMode
+		}
+		return fmt.Sprintf("must be %s, not %s", want, jsonKind(m[1]))
 	}
 	return msg
 }
@@ -144,19 +148,29 @@ func suggest(path []string) string {
 		return ""
 	}
 	key := path[len(path)-1]
-	for _, f := range jsonFields(path[:len(path)-1]) {
-		if strings.EqualFold(f, key) || (len(key) > 3 && editDistance(strings.ToLower(f), strings.ToLower(key)) <= 2) {
+	fields := jsonFields(path[:len(path)-1])
+	// The same name in another case first, then the nearest within two
+	// edits.
+	best, bestDist := "", 3
+	for _, f := range fields {
+		if strings.EqualFold(f, key) {
 			return fmt.Sprintf(" (did you mean %q?)", f)
 		}
+		if d := editDistance(strings.ToLower(f), strings.ToLower(key)); len(key) > 3 && d < bestDist {
+			best, bestDist = f, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
 }
 
-// jsonFields lists the JSON field names of the struct at parent in a
-// KubeletConfiguration; nil when it is not a struct.
-func jsonFields(parent []string) []string {
+// typeAt is the Go type of the field at path in a KubeletConfiguration,
+// pointers removed; nil when there is none.
+func typeAt(path []string) reflect.Type {
 	t := reflect.TypeOf(kubeletconfigv1beta1.KubeletConfiguration{})
-	for _, k := range parent {
+	for _, k := range path {
 		t = deref(t)
 		switch t.Kind() {
 		case reflect.Map:
@@ -172,8 +186,14 @@ func jsonFields(parent []string) []string {
 		}
 		t = f.Type
 	}
-	t = deref(t)
-	if t.Kind() != reflect.Struct {
+	return deref(t)
+}
+
+// jsonFields lists the JSON field names of the struct at parent in a
+// KubeletConfiguration; nil when it is not a struct.
+func jsonFields(parent []string) []string {
+	t := typeAt(parent)
+	if t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
 	var names []string
