@@ -7,7 +7,7 @@ PKGS    := ./...
 RACE    ?= 1
 TESTFLAGS ?= -timeout 15m
 
-.PHONY: help build run serve test vet tidy-check openapi bench clean
+.PHONY: help build run serve test vet tidy-check openapi bench dashboards clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ openapi: ## regenerate sim/apiserver/openapi from the k8s.io/api types
 bench: ## benchmarks: Lease writes/s vs raw etcd puts/s; 1,000 nodes' speed-up; the 3x1,000-node zone outage
 	$(GO) test -run '^$$' -bench . -benchtime 5s ./sim/apiserver/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./sim/run/
+
+dashboards: ## regenerate the Grafana dashboards (dashboards/*.json) from dashboards/*.go
+	$(GO) run ./dashboards/gen dashboards
 
 clean: ## remove build output
 	rm -rf bin nodesim-out

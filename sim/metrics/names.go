@@ -2,15 +2,28 @@ package metrics
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Names returns the names of nodesim's own metric families, sorted: what a
 // dashboard may name besides the API server's, etcd's and the Go
-// runtime's. It builds the metrics on a private registry, so it is always
-// the list New registers.
+// runtime's.
 func Names() []string {
+	families := Families()
+	names := make([]string, 0, len(families))
+	for name := range families {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Families returns the type (counter, gauge, histogram) of each of
+// nodesim's own metric families by name. It builds the metrics on a
+// private registry, so it is always what New registers.
+func Families() map[string]string {
 	reg := prometheus.NewPedanticRegistry()
 	m, err := New(Config{Registerer: reg})
 	if err != nil {
@@ -24,12 +37,11 @@ func Names() []string {
 	if err != nil {
 		return nil
 	}
-	names := make([]string, 0, len(mfs))
+	out := make(map[string]string, len(mfs))
 	for _, mf := range mfs {
-		names = append(names, mf.GetName())
+		out[mf.GetName()] = strings.ToLower(mf.GetType().String())
 	}
-	sort.Strings(names)
-	return names
+	return out
 }
 
 // touch creates one series of a vector, with empty label values.
