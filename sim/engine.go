@@ -57,6 +57,11 @@ type Engine struct {
 	trace    []Record // barrier-time records of the current instant
 	before   []func(now time.Time)
 	after    []func(now time.Time)
+
+	// injected is work from outside the simulation (requests to a
+	// kubelet's API), run at the next window boundary.
+	injectMu sync.Mutex
+	injected []func(now time.Time)
 }
 
 // New returns an engine at cfg.Start.
@@ -141,6 +146,19 @@ func (e *Engine) AfterBarriers(fn func(now time.Time)) {
 	e.after = append(e.after, fn)
 }
 
+// Inject runs fn at the next window boundary, before the barriers due then.
+// Unlike everything else on the engine, it may be called from any
+// goroutine: it is how requests from outside the simulation (a person's
+// kubectl, a crictl) reach entities, which they must only touch from
+// inside it (for example by starting a process with Entity.Go). Work
+// injected this way happens when it arrives, so it is not part of a
+// run's deterministic replay.
+func (e *Engine) Inject(fn func(now time.Time)) {
+	e.injectMu.Lock()
+	e.injected = append(e.injected, fn)
+	e.injectMu.Unlock()
+}
+
 // Trace records an event at the current barrier, ordered before the
 // entities' events of the same instant.
 func (e *Engine) Trace(r Record) {
@@ -204,6 +222,13 @@ func (e *Engine) Run(ctx context.Context, until time.Time) error {
 
 func (e *Engine) runBarriers(now time.Time) {
 	for _, fn := range e.before {
+		fn(now)
+	}
+	e.injectMu.Lock()
+	injected := e.injected
+	e.injected = nil
+	e.injectMu.Unlock()
+	for _, fn := range injected {
 		fn(now)
 	}
 	for len(e.barriers) > 0 && !e.barriers[0].at.After(now) {

@@ -172,3 +172,38 @@ func TestPacedRunHoldsToWallTime(t *testing.T) {
 		t.Fatalf("paced run took only %v", took)
 	}
 }
+
+// TestInjectReachesAnEntityFromAnotherGoroutine: work injected from outside
+// runs at a window boundary and may start a process on an entity, which
+// then sleeps on virtual time like any other.
+func TestInjectReachesAnEntityFromAnotherGoroutine(t *testing.T) {
+	e := newTestEngine(t, 2, nil)
+	en := e.NewEntity("n")
+	en.Go(e.Start(), "tick", func(p *Proc) {
+		for {
+			p.Sleep(time.Second)
+		}
+	})
+	done := make(chan time.Duration, 1)
+	go e.Inject(func(now time.Time) {
+		en.Go(now, "request", func(p *Proc) {
+			start := p.Now()
+			p.Sleep(300 * time.Millisecond)
+			done <- p.Now().Sub(start)
+		})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	runDone := make(chan error, 1)
+	go func() { runDone <- e.Run(ctx, e.Start().Add(1000*time.Hour)) }()
+	select {
+	case took := <-done:
+		if took != 300*time.Millisecond {
+			t.Fatalf("the injected process slept %s of virtual time, want 300ms", took)
+		}
+	case <-ctx.Done():
+		t.Fatal("injected work never ran")
+	}
+	cancel()
+	<-runDone
+}
