@@ -3,15 +3,20 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/nodesim/nodesim/sim"
 )
@@ -176,5 +181,86 @@ func TestServeRefusesLongSocketPath(t *testing.T) {
 	err := r.Serve(long)
 	if err == nil || !strings.Contains(err.Error(), long) || !strings.Contains(err.Error(), "107") {
 		t.Fatalf("Serve(%d-byte path): %v, want an error naming the path and the limit", len(long), err)
+	}
+}
+
+// TestConcurrentGRPCDuringSimulation calls the served runtime over gRPC
+// from several goroutines while an entity creates, checkpoints and
+// restores containers in virtual time: run with -race.
+func TestConcurrentGRPCDuringSimulation(t *testing.T) {
+	s := newSimulation(t)
+	r, sock := served(t, s.engine.Clock())
+	conn, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := runtimeapi.NewRuntimeServiceClient(conn)
+	images := runtimeapi.NewImageServiceClient(conn)
+	errp := s.process("node-a", func(ctx context.Context, p *sim.Proc) error {
+		for i := range 20 {
+			id, err := podIn(ctx, r, fmt.Sprintf("p%d", i), "c", 0, 0)
+			if err != nil {
+				return err
+			}
+			p.Sleep(3 * time.Second)
+			loc := filepath.Join(r.CheckpointsDir(), fmt.Sprintf("cp-%d.tar", i))
+			if err := checkpoint(ctx, r, id, loc, 0); err != nil {
+				return err
+			}
+			if _, err := r.StopContainer(ctx, &runtimeapi.StopContainerRequest{ContainerId: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	callErrs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				list, err := client.ListContainers(ctx, &runtimeapi.ListContainersRequest{})
+				if err != nil {
+					callErrs <- err
+					return
+				}
+				for _, c := range list.Containers {
+					if _, err := client.ContainerStatus(ctx, &runtimeapi.ContainerStatusRequest{ContainerId: c.Id, Verbose: true}); err != nil {
+						callErrs <- err
+						return
+					}
+				}
+				if _, err := client.ListContainerStats(ctx, &runtimeapi.ListContainerStatsRequest{}); err != nil {
+					callErrs <- err
+					return
+				}
+				if _, err := images.ListImages(ctx, &runtimeapi.ListImagesRequest{}); err != nil {
+					callErrs <- err
+					return
+				}
+			}
+		}()
+	}
+	s.run(10 * time.Minute)
+	close(done)
+	wg.Wait()
+	close(callErrs)
+	for err := range callErrs {
+		t.Error(err)
+	}
+	if *errp != nil {
+		t.Fatal(*errp)
+	}
+	if n := len(dirNames(t, r.CheckpointsDir())); n != 20 {
+		t.Errorf("%d archives, want 20", n)
 	}
 }
