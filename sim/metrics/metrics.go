@@ -119,6 +119,9 @@ type Metrics struct {
 	wallSeconds       prometheus.Gauge
 	speed             prometheus.Gauge
 
+	locMu sync.RWMutex
+	loc   map[string]int // node name -> index in pools
+
 	mu sync.Mutex
 	// checkpointStarts are the virtual start times of the checkpoint
 	// steps under way, by pod (or node), to time them.
@@ -151,6 +154,7 @@ func New(cfg Config) (*Metrics, error) {
 	m := &Metrics{
 		pools:            append([]Pool(nil), cfg.Pools...),
 		checkpointStarts: map[string]float64{},
+		loc:              map[string]int{},
 		nodesSeen:        map[[3]string]bool{},
 		taintsSeen:       map[[4]string]bool{},
 		podsSeen:         map[[3]string]bool{},
@@ -267,18 +271,36 @@ func (m *Metrics) initSeries() {
 
 // Locate returns the pool and zone of a node from its name.
 func (m *Metrics) Locate(node string) (pool, zone string) {
-	best := -1
-	for i, p := range m.pools {
-		rest, ok := strings.CutPrefix(node, p.Name+"-")
+	p := m.locate(node)
+	if p < 0 {
+		return "", ""
+	}
+	return m.pools[p].Name, m.pools[p].Zone
+}
+
+// locate returns the index of a node's pool, -1 for none. Names are
+// remembered: the fleet gauges look every node up at every barrier.
+func (m *Metrics) locate(node string) int {
+	m.locMu.RLock()
+	p, ok := m.loc[node]
+	m.locMu.RUnlock()
+	if ok {
+		return p
+	}
+	p = -1
+	for i, pool := range m.pools {
+		rest, ok := strings.CutPrefix(node, pool.Name+"-")
 		if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" {
 			continue
 		}
-		if best < 0 || len(p.Name) > len(m.pools[best].Name) {
-			best = i
+		if p < 0 || len(pool.Name) > len(m.pools[p].Name) {
+			p = i
 		}
 	}
-	if best < 0 {
-		return "", ""
+	if p >= 0 { // only fleet names: a foreign name must not grow the map
+		m.locMu.Lock()
+		m.loc[node] = p
+		m.locMu.Unlock()
 	}
-	return m.pools[best].Name, m.pools[best].Zone
+	return p
 }

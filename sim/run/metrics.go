@@ -34,6 +34,7 @@ type runMetrics struct {
 	server   *http.Server
 	served   chan error
 	start    time.Time // wall time the world was built
+	world    *world    // the world watched, once watch is called
 }
 
 // newRunMetrics registers nodesim's metrics for sc on a registry of their
@@ -76,8 +77,12 @@ func (rm *runMetrics) close() error {
 	return err
 }
 
-// writeFile writes the metrics as they are now to path, atomically.
+// writeFile writes the metrics as they are at the end of the run to path,
+// atomically.
 func (rm *runMetrics) writeFile(path string) error {
+	if rm.world != nil {
+		rm.observeFleet(rm.world.engine.Now())
+	}
 	return writeFileAtomic(path, func(w io.Writer) error { return metrics.WriteText(w, rm.gatherer) })
 }
 
@@ -112,29 +117,44 @@ func (rm *runMetrics) observeRequests(t *traffic) {
 	}
 }
 
-// watch sets the fleet and time gauges at every barrier, after the
-// control plane has reacted, from the world's watches (which have seen
-// every write so far by then).
+// fleetEvery is the least wall time between two looks at the fleet: a
+// look at 10,000 nodes and their pods costs a few milliseconds, and
+// scrapes come seconds apart.
+const fleetEvery = 250 * time.Millisecond
+
+// watch sets the fleet and time gauges at barriers, after the control
+// plane has reacted, from the world's watches (which have seen every write
+// so far by then), at most every fleetEvery and once more at the end
+// (writeFile).
 func (rm *runMetrics) watch(w *world) {
 	if rm == nil {
 		return
 	}
-	nodes := w.informer.Core().V1().Nodes().Lister()
-	pods := w.informer.Core().V1().Pods().Lister()
-	start := w.engine.Start()
 	rm.start = time.Now()
+	rm.world = w
+	var last time.Time
 	w.engine.AfterBarriers(func(now time.Time) {
-		ns, err := nodes.List(labels.Everything())
-		if err != nil {
+		if time.Since(last) < fleetEvery {
 			return
 		}
-		ps, err := pods.List(labels.Everything())
-		if err != nil {
-			return
-		}
-		rm.metrics.ObserveFleet(ns, ps)
-		rm.metrics.ObserveTime(now.Sub(start), time.Since(rm.start))
+		last = time.Now()
+		rm.observeFleet(now)
 	})
+}
+
+// observeFleet sets the fleet and time gauges from the world's watches.
+func (rm *runMetrics) observeFleet(now time.Time) {
+	w := rm.world
+	ns, err := w.informer.Core().V1().Nodes().Lister().List(labels.Everything())
+	if err != nil {
+		return
+	}
+	ps, err := w.informer.Core().V1().Pods().Lister().List(labels.Everything())
+	if err != nil {
+		return
+	}
+	rm.metrics.ObserveFleet(ns, ps)
+	rm.metrics.ObserveTime(now.Sub(w.engine.Start()), time.Since(rm.start))
 }
 
 // apiVerb is a request's verb as the API server names it.
