@@ -395,8 +395,18 @@ func TestKubeletServer(t *testing.T) {
 		expect(t, "checkpoint GET", do(t, admin, "GET", u+podPath), 405, "405: Method Not Allowed")
 		expect(t, "checkpoint short path", do(t, checkpointer, "POST", u+"/checkpoint/default/p"), 404, "404: Page Not Found")
 		// Dot segments never reach a handler: the mux redirects to the clean path.
-		if got := do(t, checkpointer, "POST", u+"/checkpoint/default/../p/c"); got.code != http.StatusMovedPermanently {
-			t.Errorf("dot segments: %d %q", got.code, got.body)
+		for _, p := range []string{"/checkpoint/default/../p/c", "/checkpoint/default/..%2F..%2Fetc/c"} {
+			if got := do(t, checkpointer, "POST", u+p); got.code != http.StatusMovedPermanently {
+				t.Errorf("dot segments %s: %d %q", p, got.code, got.body)
+			}
+		}
+		// An escaped slash makes more segments, not a name with a slash.
+		expect(t, "escaped slash", do(t, checkpointer, "POST", u+"/checkpoint/default/a%2Fb/c"), 404, "404: Page Not Found")
+		env.backend.mu.Lock()
+		calls := len(env.backend.timeouts)
+		env.backend.mu.Unlock()
+		if calls != 3 {
+			t.Errorf("the backend was asked %d times, want 3 (only the good requests)", calls)
 		}
 
 		env.backend.set(func(f *fakeKubelet) {
