@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -279,7 +280,8 @@ func (r *Runtime) Status(_ context.Context, req *runtimeapi.StatusRequest) (*run
 		})
 	}
 	if req.GetVerbose() {
-		resp.Info = map[string]string{"config": fmt.Sprintf(`{"node":%q,"rootDir":%q,"runtime":%q}`, r.cfg.Node, r.cfg.RootDir, r.cfg.RuntimeVersion)}
+		cfg, _ := json.Marshal(map[string]string{"node": r.cfg.Node, "rootDir": r.cfg.RootDir, "runtime": r.cfg.RuntimeVersion})
+		resp.Info = map[string]string{"config": string(cfg)}
 	}
 	return resp, nil
 }
