@@ -6,22 +6,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-)
+	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 
-// Kubelet defaults, as KubeletConfiguration (kubelet.config.k8s.io/v1beta1)
-// defaults them.
-const (
-	// DefaultNodeStatusUpdateFrequency is nodeStatusUpdateFrequency.
-	DefaultNodeStatusUpdateFrequency = 10 * time.Second
-	// DefaultNodeStatusReportFrequency is nodeStatusReportFrequency.
-	DefaultNodeStatusReportFrequency = 5 * time.Minute
-	// DefaultNodeLeaseDurationSeconds is nodeLeaseDurationSeconds.
-	DefaultNodeLeaseDurationSeconds = 40
-	// DefaultMaxPods is maxPods.
-	DefaultMaxPods = 110
-	// DefaultKubeletPort is port: where the kubelet's HTTPS API listens.
-	DefaultKubeletPort = 10250
+	"github.com/nodesim/nodesim/node/config"
+	"github.com/nodesim/nodesim/node/devices"
 )
 
 // Constants of the kubelet's code, not of its configuration.
@@ -52,15 +40,6 @@ const (
 	maxWaitForContainerRuntime = 30 * time.Second
 )
 
-// DefaultEvictionHard is evictionHard's default, less the signals that do
-// not reduce allocatable (imagefs, inodes).
-var DefaultEvictionHard = map[string]string{
-	"memory.available":  "100Mi",
-	"nodefs.available":  "10%",
-	"imagefs.available": "15%",
-	"nodefs.inodesFree": "5%",
-}
-
 // Config is one virtual node: its identity, its machine and its kubelet's
 // configuration.
 type Config struct {
@@ -84,18 +63,21 @@ type Config struct {
 	// KubeletVersion is the kubelet's version, e.g. v1.37.2.
 	KubeletVersion string
 
-	// NodeStatusUpdateFrequency, NodeStatusReportFrequency and
-	// NodeLeaseDurationSeconds are the kubelet configuration's fields.
-	NodeStatusUpdateFrequency time.Duration
-	NodeStatusReportFrequency time.Duration
-	NodeLeaseDurationSeconds  int32
-	// SystemReserved and KubeReserved are subtracted from capacity.
-	SystemReserved, KubeReserved corev1.ResourceList
-	// EvictionHard thresholds (memory.available, nodefs.available) are
-	// subtracted from capacity too.
-	EvictionHard map[string]string
-	// Port is the kubelet API's port.
-	Port int32
+	// CgroupVersion is the host's cgroup version (1 or 2).
+	CgroupVersion int
+	// Swap says whether the host has swap on.
+	Swap bool
+	// KubeletConfig is the kubelet's configuration, merged from its file
+	// and drop-ins (node/config); nil means the defaults. It decides the
+	// status and lease cadence, reservations and eviction thresholds that
+	// make allocatable, maxPods, the API port and authorization, feature
+	// gates and allowed unsafe sysctls.
+	KubeletConfig *kubeletconfigv1beta1.KubeletConfiguration
+	// RootDir is the kubelet's --root-dir (checkpoints/ lives there).
+	RootDir string
+	// Devices is the node's device manager; nil when it has no device
+	// plugins.
+	Devices *devices.Manager
 
 	// TraceAllHeartbeats traces every lease renewal and status post, not
 	// only the posts that changed something (--trace full).
@@ -112,32 +94,21 @@ func (c *Config) complete() error {
 	if c.PodCIDR == nil || c.PodCIDR.IP.To4() == nil {
 		return fmt.Errorf("node %s: an IPv4 pod CIDR is required", c.Name)
 	}
-	if c.NodeStatusUpdateFrequency == 0 {
-		c.NodeStatusUpdateFrequency = DefaultNodeStatusUpdateFrequency
-	}
-	if c.NodeStatusReportFrequency == 0 {
-		c.NodeStatusReportFrequency = DefaultNodeStatusReportFrequency
-	}
-	if c.NodeLeaseDurationSeconds == 0 {
-		c.NodeLeaseDurationSeconds = DefaultNodeLeaseDurationSeconds
-	}
-	if c.EvictionHard == nil {
-		c.EvictionHard = DefaultEvictionHard
-	}
-	if c.Port == 0 {
-		c.Port = DefaultKubeletPort
-	}
 	if c.OperatingSystem == "" {
 		c.OperatingSystem = "linux"
 	}
 	if c.Architecture == "" {
 		c.Architecture = "amd64"
 	}
-	if _, ok := c.Capacity[corev1.ResourcePods]; !ok {
-		if c.Capacity == nil {
-			c.Capacity = corev1.ResourceList{}
+	if c.CgroupVersion == 0 {
+		c.CgroupVersion = 2
+	}
+	if c.KubeletConfig == nil {
+		defaults, err := config.Load(config.Input{})
+		if err != nil {
+			return fmt.Errorf("node %s: default kubelet configuration: %w", c.Name, err)
 		}
-		c.Capacity[corev1.ResourcePods] = *resource.NewQuantity(DefaultMaxPods, resource.DecimalSI)
+		c.KubeletConfig = defaults.Config
 	}
 	return nil
 }

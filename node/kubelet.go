@@ -35,6 +35,7 @@ type Observer interface {
 // Kubelet is one virtual kubelet.
 type Kubelet struct {
 	cfg      Config
+	set      settings
 	clients  Clients
 	runtime  Runtime
 	observer Observer
@@ -79,7 +80,11 @@ func New(cfg Config, clients Clients, runtime Runtime, observer Observer) (*Kube
 	if runtime == nil {
 		return nil, fmt.Errorf("node %s: a container runtime is required", cfg.Name)
 	}
-	return &Kubelet{cfg: cfg, clients: clients, runtime: runtime, observer: observer, pods: map[types.UID]*podRecord{}}, nil
+	set, err := newSettings(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Kubelet{cfg: cfg, set: set, clients: clients, runtime: runtime, observer: observer, pods: map[types.UID]*podRecord{}}, nil
 }
 
 // Name is the node's name.

@@ -16,7 +16,7 @@ import (
 
 // renewInterval is a quarter of the lease duration (10 s for 40 s).
 func (k *Kubelet) renewInterval() time.Duration {
-	return time.Duration(float64(time.Duration(k.cfg.NodeLeaseDurationSeconds)*time.Second) * nodeLeaseRenewIntervalFraction)
+	return time.Duration(float64(time.Duration(k.set.leaseDurationSeconds)*time.Second) * nodeLeaseRenewIntervalFraction)
 }
 
 // leaseLoop renews the node's Lease every renew interval, jittered 4 %,
@@ -125,7 +125,7 @@ func (k *Kubelet) newLease(p *sim.Proc, base *coordinationv1.Lease) (*coordinati
 	} else {
 		lease = base.DeepCopy()
 	}
-	lease.Spec.LeaseDurationSeconds = ptr.To(k.cfg.NodeLeaseDurationSeconds)
+	lease.Spec.LeaseDurationSeconds = ptr.To(k.set.leaseDurationSeconds)
 	lease.Spec.RenewTime = &metav1.MicroTime{Time: p.Now()}
 	if len(lease.OwnerReferences) == 0 {
 		node, err := k.clients.Core.Nodes().Get(k.ctx(), k.cfg.Name, metav1.GetOptions{})

@@ -1,9 +1,11 @@
 package node
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -27,9 +29,7 @@ const (
 
 // Admission failure reasons, as the kubelet names them.
 const (
-	reasonOutOfPods   = "OutOfpods"
-	reasonOutOfCPU    = "OutOfcpu"
-	reasonOutOfMemory = "OutOfmemory"
+	reasonOutOfPods = "OutOfpods"
 )
 
 // podRecord is what the kubelet tracks of a pod it admitted.
@@ -77,12 +77,39 @@ func (k *Kubelet) HandlePod(pod *corev1.Pod) {
 
 // HandlePodDeleted forgets a pod that is gone from the API server.
 func (k *Kubelet) HandlePodDeleted(pod *corev1.Pod) {
-	delete(k.pods, pod.UID)
+	k.forgetPod(pod.UID)
 }
 
-// admit is the kubelet's resource admission (GeneralPredicates): the pod
-// must fit in what the admitted pods leave of allocatable.
+// forgetPod drops a pod and frees its devices.
+func (k *Kubelet) forgetPod(uid types.UID) {
+	delete(k.pods, uid)
+	if k.cfg.Devices != nil {
+		k.cfg.Devices.Release(string(uid))
+	}
+}
+
+// admit runs the kubelet's pod admission handlers in the kubelet's order:
+// the sysctl allowlist, the device manager's allocation, then the
+// resource fit (GeneralPredicates).
 func (k *Kubelet) admit(pod *corev1.Pod) (reason, message string, ok bool) {
+	if ok, reason, message := k.set.sysctls.Admit(pod); !ok {
+		return reason, message, false
+	}
+	if k.cfg.Devices != nil {
+		if reason, message, ok := k.cfg.Devices.Admit(k.ctx(), pod); !ok {
+			return reason, message, false
+		}
+	}
+	reason, message, ok = k.fits(pod)
+	if !ok && k.cfg.Devices != nil {
+		k.cfg.Devices.Release(string(pod.UID))
+	}
+	return reason, message, ok
+}
+
+// fits is the resource part of GeneralPredicates: the pod must fit in what
+// the admitted pods leave of allocatable, resource by resource.
+func (k *Kubelet) fits(pod *corev1.Pod) (reason, message string, ok bool) {
 	allocatable := k.allocatable()
 	used := corev1.ResourceList{}
 	count := int64(0)
@@ -98,24 +125,40 @@ func (k *Kubelet) admit(pod *corev1.Pod) (reason, message string, ok bool) {
 		return reasonOutOfPods, insufficient(corev1.ResourcePods, 1, count, allowed), false
 	}
 	requests := podRequests(pod)
-	for _, check := range []struct {
-		name   corev1.ResourceName
-		reason string
-		value  func(q *resource.Quantity) int64
-	}{
-		{corev1.ResourceCPU, reasonOutOfCPU, (*resource.Quantity).MilliValue},
-		{corev1.ResourceMemory, reasonOutOfMemory, (*resource.Quantity).Value},
-	} {
-		req, has := requests[check.name]
-		if !has || req.IsZero() {
+	names := make([]corev1.ResourceName, 0, len(requests))
+	for name := range requests {
+		names = append(names, name)
+	}
+	// cpu and memory first, as the scheduler's fit plugin checks them,
+	// then the rest in name order.
+	slices.SortFunc(names, func(a, b corev1.ResourceName) int {
+		return cmp.Or(cmp.Compare(resourceRank(a), resourceRank(b)), cmp.Compare(a, b))
+	})
+	for _, name := range names {
+		req := requests[name]
+		if req.IsZero() || name == corev1.ResourcePods {
 			continue
 		}
-		capacity, u := allocatable[check.name], used[check.name]
-		if check.value(&req)+check.value(&u) > check.value(&capacity) {
-			return check.reason, insufficient(check.name, check.value(&req), check.value(&u), check.value(&capacity)), false
+		value := (*resource.Quantity).Value
+		if name == corev1.ResourceCPU {
+			value = (*resource.Quantity).MilliValue
+		}
+		capacity, u := allocatable[name], used[name]
+		if value(&req)+value(&u) > value(&capacity) {
+			return "OutOf" + string(name), insufficient(name, value(&req), value(&u), value(&capacity)), false
 		}
 	}
 	return "", "", true
+}
+
+func resourceRank(name corev1.ResourceName) int {
+	switch name {
+	case corev1.ResourceCPU:
+		return 0
+	case corev1.ResourceMemory:
+		return 1
+	}
+	return 2
 }
 
 func insufficient(name corev1.ResourceName, requested, used, capacity int64) string {
@@ -197,7 +240,7 @@ func (k *Kubelet) deletePod(pod *corev1.Pod) {
 	if err == nil && k.observer != nil {
 		k.observer.Gone(k.en, "pods", pod.Namespace, pod.Name)
 	}
-	delete(k.pods, uid)
+	k.forgetPod(uid)
 }
 
 // patchPodStatus posts status as a strategic-merge patch of pods/status

@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ func (k *Kubelet) statusLoop(p *sim.Proc) {
 	k.updateRuntimeUp(p.Now())
 	for {
 		k.syncNodeStatus(p)
-		p.Sleep(k.jitter(k.cfg.NodeStatusUpdateFrequency, heartbeatJitter))
+		p.Sleep(k.jitter(k.set.statusUpdateFrequency, heartbeatJitter))
 	}
 }
 
@@ -130,12 +131,12 @@ func (k *Kubelet) tryUpdateNodeStatus(p *sim.Proc, try int) error {
 }
 
 func (k *Kubelet) isUpdateStatusPeriodExpired(now time.Time) bool {
-	return now.Sub(k.lastStatusReportTime) >= k.cfg.NodeStatusReportFrequency+k.delayAfterNodeStatusChange
+	return now.Sub(k.lastStatusReportTime) >= k.set.statusReportFrequency+k.delayAfterNodeStatusChange
 }
 
 // calculateDelay is a random offset of -50 %..+50 % of the report period.
 func (k *Kubelet) calculateDelay() time.Duration {
-	return time.Duration(float64(k.cfg.NodeStatusReportFrequency) * (-0.5 + k.en.Rand().Float64()))
+	return time.Duration(float64(k.set.statusReportFrequency) * (-0.5 + k.en.Rand().Float64()))
 }
 
 // patchNodeStatus posts the difference between original and node as a
@@ -229,7 +230,7 @@ func (k *Kubelet) setNodeStatus(now time.Time, node *corev1.Node) {
 	k.setAddresses(node)
 	k.setMachineInfo(node)
 	k.setVersionInfo(node)
-	node.Status.DaemonEndpoints.KubeletEndpoint.Port = k.cfg.Port
+	node.Status.DaemonEndpoints.KubeletEndpoint.Port = k.set.port
 	node.Status.NodeInfo.OperatingSystem = k.cfg.OperatingSystem
 	node.Status.NodeInfo.Architecture = k.cfg.Architecture
 	t := metav1.NewTime(now)
@@ -269,9 +270,17 @@ func (k *Kubelet) setVersionInfo(node *corev1.Node) {
 }
 
 // capacity is the machine's, with the hugepage sizes the kubelet always
-// reports.
+// reports, pods from maxPods, and the device plugins' resources.
 func (k *Kubelet) capacity() corev1.ResourceList {
 	c := k.cfg.Capacity.DeepCopy()
+	if c == nil {
+		c = corev1.ResourceList{}
+	}
+	c[corev1.ResourcePods] = *resource.NewQuantity(k.set.maxPods, resource.DecimalSI)
+	if k.cfg.Devices != nil {
+		devices, _ := k.cfg.Devices.Resources(k.ctx())
+		maps.Copy(c, devices)
+	}
 	for _, hp := range []corev1.ResourceName{"hugepages-1Gi", "hugepages-2Mi"} {
 		if _, ok := c[hp]; !ok {
 			c[hp] = *resource.NewQuantity(0, resource.BinarySI)
@@ -287,18 +296,23 @@ func (k *Kubelet) allocatable() corev1.ResourceList {
 	out := corev1.ResourceList{}
 	for name, q := range capacity {
 		v := q.DeepCopy()
-		for _, reserved := range []corev1.ResourceList{k.cfg.SystemReserved, k.cfg.KubeReserved} {
+		for _, reserved := range []corev1.ResourceList{k.set.systemReserved, k.set.kubeReserved} {
 			if r, ok := reserved[name]; ok {
 				v.Sub(r)
 			}
 		}
-		if threshold, ok := evictionThreshold(k.cfg.EvictionHard, name, q); ok {
+		if threshold, ok := evictionThreshold(k.set.evictionHard, name, q); ok {
 			v.Sub(threshold)
 		}
 		if v.Sign() < 0 {
 			v = *resource.NewQuantity(0, q.Format)
 		}
 		out[name] = v
+	}
+	if k.cfg.Devices != nil {
+		// Only healthy devices can be allocated.
+		_, healthy := k.cfg.Devices.Resources(k.ctx())
+		maps.Copy(out, healthy)
 	}
 	return out
 }

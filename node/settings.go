@@ -1,0 +1,93 @@
+package node
+
+import (
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/nodesim/nodesim/node/config"
+	"github.com/nodesim/nodesim/node/kernel"
+)
+
+// settings is what the kubelet's configuration and its host decide, read
+// once when the kubelet is built.
+type settings struct {
+	statusUpdateFrequency time.Duration
+	statusReportFrequency time.Duration
+	leaseDurationSeconds  int32
+	systemReserved        corev1.ResourceList
+	kubeReserved          corev1.ResourceList
+	evictionHard          map[string]string
+	maxPods               int64
+	port                  int32
+	// containerCheckpoint is the ContainerCheckpoint feature gate.
+	containerCheckpoint bool
+	// authorizationMode is the kubelet API's: AlwaysAllow or Webhook.
+	authorizationMode string
+	// sysctls is the sysctl allowlist: the kernel's safe sysctls and
+	// allowedUnsafeSysctls.
+	sysctls *kernel.Allowlist
+	kernel  kernel.Version
+	// userNamespaces and recursiveReadOnlyMounts are what the runtime
+	// handler supports on this kernel.
+	userNamespaces, recursiveReadOnlyMounts bool
+	// memoryBackedVolumesOnDisk: swap is on and tmpfs cannot refuse it,
+	// so memory-backed volumes may be swapped out.
+	memoryBackedVolumesOnDisk bool
+	// cgroupWarning is the kubelet's cgroup v1 warning, if any.
+	cgroupWarning string
+}
+
+func newSettings(c *Config) (settings, error) {
+	kc := c.KubeletConfig
+	s := settings{
+		statusUpdateFrequency: kc.NodeStatusUpdateFrequency.Duration,
+		statusReportFrequency: kc.NodeStatusReportFrequency.Duration,
+		evictionHard:          kc.EvictionHard,
+		maxPods:               int64(kc.MaxPods),
+		port:                  kc.Port,
+		containerCheckpoint:   config.FeatureEnabled(kc.FeatureGates, config.GateContainerCheckpoint),
+		authorizationMode:     string(kc.Authorization.Mode),
+	}
+	if kc.NodeLeaseDurationSeconds != 0 {
+		s.leaseDurationSeconds = kc.NodeLeaseDurationSeconds
+	}
+	var err error
+	if s.systemReserved, err = reservation(kc.SystemReserved); err != nil {
+		return s, fmt.Errorf("node %s: systemReserved: %w", c.Name, err)
+	}
+	if s.kubeReserved, err = reservation(kc.KubeReserved); err != nil {
+		return s, fmt.Errorf("node %s: kubeReserved: %w", c.Name, err)
+	}
+	if s.kernel, err = kernel.Parse(c.KernelVersion); err != nil {
+		return s, fmt.Errorf("node %s: %w", c.Name, err)
+	}
+	if s.sysctls, err = kernel.NewAllowlist(s.kernel, kc.AllowedUnsafeSysctls); err != nil {
+		return s, fmt.Errorf("node %s: allowedUnsafeSysctls: %w", c.Name, err)
+	}
+	s.userNamespaces, s.recursiveReadOnlyMounts = kernel.RuntimeFeatures(s.kernel)
+	failSwapOn := kc.FailSwapOn == nil || *kc.FailSwapOn
+	if s.memoryBackedVolumesOnDisk, err = kernel.CheckSwap(s.kernel, c.Swap, failSwapOn); err != nil {
+		return s, fmt.Errorf("node %s: %w", c.Name, err)
+	}
+	failCgroupV1 := kc.FailCgroupV1 != nil && *kc.FailCgroupV1
+	if s.cgroupWarning, err = kernel.CheckCgroup(c.CgroupVersion, failCgroupV1); err != nil {
+		return s, fmt.Errorf("node %s: %w", c.Name, err)
+	}
+	return s, nil
+}
+
+// reservation parses systemReserved or kubeReserved.
+func reservation(m map[string]string) (corev1.ResourceList, error) {
+	out := corev1.ResourceList{}
+	for name, v := range m {
+		q, err := resource.ParseQuantity(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a quantity: %w", name, v, err)
+		}
+		out[corev1.ResourceName(name)] = q
+	}
+	return out, nil
+}
