@@ -88,7 +88,9 @@ func (s *served) start() {
 	s.addr = ln.Addr().String()
 	s.done = make(chan error, 1)
 	go func() {
-		err := simrun.Serve(ctx, sc, srv, servePace, time.Now(), ln)
+		err := simrun.Serve(ctx, sc, srv, simrun.ServeOptions{
+			Pace: servePace, Start: time.Now(), MetricsListener: ln, StateDir: filepath.Join(srv.Dir(), simrun.StateDirName),
+		})
 		if stopErr := srv.Stop(); err == nil {
 			err = stopErr
 		}

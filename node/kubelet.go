@@ -37,7 +37,7 @@ type Kubelet struct {
 	cfg      Config
 	set      settings
 	clients  Clients
-	runtime  Runtime
+	cri      CRI
 	observer Observer
 	en       *sim.Entity
 	procs    []*sim.Proc
@@ -70,21 +70,21 @@ type Kubelet struct {
 }
 
 // New builds a kubelet for the node cfg describes.
-func New(cfg Config, clients Clients, runtime Runtime, observer Observer) (*Kubelet, error) {
+func New(cfg Config, clients Clients, cri CRI, observer Observer) (*Kubelet, error) {
 	if err := cfg.complete(); err != nil {
 		return nil, err
 	}
 	if clients.Core == nil || clients.Coordination == nil {
 		return nil, fmt.Errorf("node %s: API clients are required", cfg.Name)
 	}
-	if runtime == nil {
+	if cri == nil {
 		return nil, fmt.Errorf("node %s: a container runtime is required", cfg.Name)
 	}
 	set, err := newSettings(&cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Kubelet{cfg: cfg, set: set, clients: clients, runtime: runtime, observer: observer, pods: map[types.UID]*podRecord{}}, nil
+	return &Kubelet{cfg: cfg, set: set, clients: clients, cri: cri, observer: observer, pods: map[types.UID]*podRecord{}}, nil
 }
 
 // Name is the node's name.

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	criruntime "github.com/nodesim/nodesim/runtime"
 	"github.com/nodesim/nodesim/sim"
 )
 
@@ -61,13 +62,20 @@ func newHarness(t *testing.T, networkReadyAfter time.Duration) *harness {
 		ContainerRuntimeVersion: "containerd://2.1.4", KubeletVersion: "v1.37.2",
 		TraceAllHeartbeats: true,
 	}
-	k, err := New(cfg, Clients{Core: h.client.CoreV1(), Coordination: h.client.CoordinationV1()},
-		&StartupRuntime{Started: e.Start(), NetworkReadyAfter: networkReadyAfter}, nil)
+	rt, err := criruntime.New(criruntime.Config{Node: cfg.Name, RootDir: t.TempDir(), PodCIDR: cfg.PodCIDR.String(), Clock: e.Clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := New(cfg, Clients{Core: h.client.CoreV1(), Coordination: h.client.CoordinationV1()}, rt, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.k = k
-	k.Start(e.NewEntity(cfg.Name))
+	en := e.NewEntity(cfg.Name)
+	// The pod network's plugin is ready networkReadyAfter the start.
+	rt.SetNetworkReady(false)
+	en.At(e.Start().Add(networkReadyAfter), func() { rt.SetNetworkReady(true) })
+	k.Start(en)
 	return h
 }
 
@@ -314,7 +322,9 @@ func TestPodsRunAndAreRejectedWhenTheyDoNotFit(t *testing.T) {
 			events = append(events, fmt.Sprintf("%v %s %s", l.T, l.Event, l.Reason))
 		}
 	}
-	if got := strings.Join(events, "; "); got != "10 PodRejected OutOfcpu; 11 PodRunning " {
+	// Running once the image is pulled, at the runtime's pull rate.
+	pulled := 10 + criruntime.PullDuration(criruntime.ImageSize("nginx:1.27")).Truncate(time.Millisecond).Seconds()
+	if got, want := strings.Join(events, "; "), fmt.Sprintf("10 PodRejected OutOfcpu; %v PodRunning ", pulled); got != want {
 		t.Fatalf("pod events: %s", got)
 	}
 	rejected, _ := h.client.CoreV1().Pods("default").Get(ctx, "too-big", metav1.GetOptions{})

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"net"
 	"slices"
 	"time"
 
@@ -18,14 +17,9 @@ import (
 	"github.com/nodesim/nodesim/sim"
 )
 
-// Pod lifecycle timings of the virtual node. Until the fake container
-// runtime models sandboxes and image pulls, a pod takes podStartDelay from
-// admission to Running and its containers podStopDelay to exit after a
-// graceful delete.
-const (
-	podStartDelay = time.Second
-	podStopDelay  = time.Second
-)
+// podStopDelay is how long a container takes to exit after SIGTERM,
+// within the pod's grace period.
+const podStopDelay = time.Second
 
 // Admission failure reasons, as the kubelet names them.
 const (
@@ -37,6 +31,9 @@ type podRecord struct {
 	pod      *corev1.Pod
 	requests corev1.ResourceList
 	stopping bool
+	// sandboxID and containers (by name) are the runtime's IDs.
+	sandboxID  string
+	containers map[string]string
 }
 
 // HandlePod is the kubelet's pod config source: a pod bound to this node
@@ -70,6 +67,7 @@ func (k *Kubelet) HandlePod(pod *corev1.Pod) {
 		stop := min(podStopDelay, time.Duration(grace)*time.Second)
 		k.en.Go(k.en.Now(), "pod-stop", func(p *sim.Proc) {
 			p.Sleep(stop)
+			k.killPod(rec, grace)
 			k.deletePod(rec.pod)
 		})
 	}
@@ -195,40 +193,6 @@ func (k *Kubelet) rejectPod(pod *corev1.Pod, reason, message string) {
 	k.en.Trace(sim.Record{Event: sim.EventPodRejected, Pod: pod.Namespace + "/" + pod.Name, Node: k.cfg.Name, Reason: reason})
 }
 
-// startPod runs an admitted pod's containers and reports it Running.
-func (k *Kubelet) startPod(p *sim.Proc, rec *podRecord) {
-	p.Sleep(podStartDelay)
-	if rec.stopping {
-		return
-	}
-	pod := rec.pod
-	now := metav1.NewTime(p.Now())
-	status := *pod.Status.DeepCopy()
-	status.Phase = corev1.PodRunning
-	status.HostIP = k.cfg.InternalIP.String()
-	status.HostIPs = []corev1.HostIP{{IP: status.HostIP}}
-	ip := k.nextPodIP()
-	status.PodIP = ip
-	status.PodIPs = []corev1.PodIP{{IP: ip}}
-	status.StartTime = &now
-	for _, typ := range []corev1.PodConditionType{corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.PodReady, corev1.ContainersReady, corev1.PodScheduled} {
-		setPodCondition(&status, corev1.PodCondition{Type: typ, Status: corev1.ConditionTrue, LastTransitionTime: now})
-	}
-	status.ContainerStatuses = nil
-	for _, c := range pod.Spec.Containers {
-		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
-			Name: c.Name, Image: c.Image, ImageID: c.Image,
-			ContainerID: fmt.Sprintf("containerd://%016x%016x", k.en.Rand().Uint64(), k.en.Rand().Uint64()),
-			Ready:       true, Started: ptr.To(true),
-			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
-		})
-	}
-	if err := k.patchPodStatus(pod, status); err != nil {
-		return
-	}
-	k.en.Trace(sim.Record{Event: sim.EventPodRunning, Pod: pod.Namespace + "/" + pod.Name, Node: k.cfg.Name})
-}
-
 // deletePod finishes a graceful delete once the containers stopped: the
 // kubelet deletes the pod with grace period 0.
 func (k *Kubelet) deletePod(pod *corev1.Pod) {
@@ -267,14 +231,6 @@ func (k *Kubelet) patchPodStatus(pod *corev1.Pod, status corev1.PodStatus) error
 	}
 	k.wrote("pods", updated)
 	return nil
-}
-
-// nextPodIP hands out the node's pod addresses in turn.
-func (k *Kubelet) nextPodIP() string {
-	k.podIPs++
-	base := k.cfg.PodCIDR.IP.To4()
-	host := 2 + (k.podIPs-1)%253
-	return net.IPv4(base[0], base[1], base[2], byte(host)).String()
 }
 
 func setPodCondition(status *corev1.PodStatus, c corev1.PodCondition) {

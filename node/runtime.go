@@ -1,9 +1,12 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 )
@@ -22,38 +25,14 @@ func (c RuntimeCondition) String() string {
 	return fmt.Sprintf("%s=%t reason:%s message:%s", c.Type, c.Status, c.Reason, c.Message)
 }
 
-// RuntimeStatus is the container runtime's answer to a status call.
-type RuntimeStatus struct {
-	RuntimeReady RuntimeCondition
-	NetworkReady RuntimeCondition
-}
-
-// Runtime is what the kubelet asks its container runtime about its health.
-type Runtime interface {
-	Status(now time.Time) (RuntimeStatus, error)
-}
-
-// StartupRuntime is a container runtime that is up from the start and whose
-// pod network (CNI) becomes ready a while after the kubelet starts, as on a
-// node whose network plugin runs as a DaemonSet.
-type StartupRuntime struct {
-	// Started is when the node started.
-	Started time.Time
-	// NetworkReadyAfter is how long the network plugin takes.
-	NetworkReadyAfter time.Duration
-}
-
-// Status reports the runtime ready and the network ready once its time came.
-func (r *StartupRuntime) Status(now time.Time) (RuntimeStatus, error) {
-	s := RuntimeStatus{
-		RuntimeReady: RuntimeCondition{Type: "RuntimeReady", Status: true},
-		NetworkReady: RuntimeCondition{Type: "NetworkReady", Status: true},
-	}
-	if now.Before(r.Started.Add(r.NetworkReadyAfter)) {
-		s.NetworkReady = RuntimeCondition{Type: "NetworkReady", Status: false,
-			Reason: "NetworkPluginNotReady", Message: "Network plugin returns error: cni plugin not initialized"}
-	}
-	return s, nil
+// CRI is the container runtime the kubelet drives: the CRI v1 runtime and
+// image services (called in process, with the kubelet's entity in the
+// context so that they take virtual time), and the container logs the
+// kubelet reads from the runtime's log files.
+type CRI interface {
+	runtimeapi.RuntimeServiceServer
+	runtimeapi.ImageServiceServer
+	ContainerLog(ctx context.Context, containerID string) ([]byte, error)
 }
 
 // runtimeState is what the kubelet last learned of its runtime.
@@ -66,17 +45,33 @@ type runtimeState struct {
 // updateRuntimeUp polls the runtime's status, as the kubelet does at start,
 // every 5 s and on each fast status check.
 func (k *Kubelet) updateRuntimeUp(now time.Time) {
-	s, err := k.runtime.Status(now)
-	if err != nil {
+	resp, err := k.cri.Status(k.ctx(), &runtimeapi.StatusRequest{})
+	if err != nil || resp.GetStatus() == nil {
 		return // the sanity check failed: the last good sync ages
 	}
-	if !s.NetworkReady.Status {
-		k.runtimeState.networkError = fmt.Errorf("container runtime network not ready: %v", s.NetworkReady)
+	var runtimeReady, networkReady *RuntimeCondition
+	for _, c := range resp.GetStatus().GetConditions() {
+		cond := &RuntimeCondition{Type: c.GetType(), Status: c.GetStatus(), Reason: c.GetReason(), Message: c.GetMessage()}
+		switch c.GetType() {
+		case runtimeapi.RuntimeReady:
+			runtimeReady = cond
+		case runtimeapi.NetworkReady:
+			networkReady = cond
+		}
+	}
+	if runtimeReady == nil {
+		runtimeReady = &RuntimeCondition{Type: runtimeapi.RuntimeReady}
+	}
+	if networkReady == nil {
+		networkReady = &RuntimeCondition{Type: runtimeapi.NetworkReady}
+	}
+	if !networkReady.Status {
+		k.runtimeState.networkError = fmt.Errorf("container runtime network not ready: %v", *networkReady)
 	} else {
 		k.runtimeState.networkError = nil
 	}
-	if !s.RuntimeReady.Status {
-		k.runtimeState.runtimeError = fmt.Errorf("container runtime not ready: %v", s.RuntimeReady)
+	if !runtimeReady.Status {
+		k.runtimeState.runtimeError = fmt.Errorf("container runtime not ready: %v", *runtimeReady)
 		return
 	}
 	k.runtimeState.runtimeError = nil

@@ -221,3 +221,25 @@ func EntityFrom(ctx context.Context) (*Entity, bool) {
 	en, ok := ctx.Value(entityKey{}).(*Entity)
 	return en, ok && en != nil
 }
+
+// Call runs fn as a process of the entity, started at the next window
+// boundary (Engine.Inject), and waits until it returns or ctx is done. It
+// may be called from any goroutine: it is how a request from outside the
+// simulation (a kubelet API call) does work on an entity's timeline,
+// waiting on virtual time if it must. If ctx ends first, fn still runs to
+// its end on the entity; only the wait is abandoned.
+func (en *Entity) Call(ctx context.Context, name string, fn func(p *Proc)) error {
+	done := make(chan struct{})
+	en.engine.Inject(func(now time.Time) {
+		en.Go(now, name, func(p *Proc) {
+			defer close(done)
+			fn(p)
+		})
+	})
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

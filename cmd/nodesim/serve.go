@@ -115,7 +115,9 @@ func (o *serveOptions) run(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "nodesim: kubeconfig written to %s (export KUBECONFIG=%s)\n", o.writeKubeconfig, o.writeKubeconfig)
 	}
 	fmt.Fprintf(out, "nodesim: serving %d virtual nodes at %gX; interrupt (Ctrl-C) to stop\n", sc.NodeCount(), pace)
-	if err := simrun.Serve(ctx, sc, backend, pace, time.Now(), metricsListener); err != nil {
+	if err := simrun.Serve(ctx, sc, backend, simrun.ServeOptions{
+		Pace: pace, Start: time.Now(), MetricsListener: metricsListener, StateDir: filepath.Join(stateDir, simrun.StateDirName),
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "nodesim: stopping")

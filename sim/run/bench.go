@@ -111,8 +111,15 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		return nil, err
 	}
 
+	// The heartbeat path only: the nodes' runtimes keep their state in a
+	// temporary folder and serve no sockets.
+	stateDir, err := os.MkdirTemp("", "nodesim-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(stateDir)
 	wallStart := time.Now()
-	w, err := newWorld(ctx, sc, server, sim.Config{Seed: o.Seed, Trace: io.Discard}, worldOptions{controlPlane: true})
+	w, err := newWorld(ctx, sc, server, sim.Config{Seed: o.Seed, Trace: io.Discard}, worldOptions{controlPlane: true, stateDir: stateDir})
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -11,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/nodesim/nodesim/node"
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 )
@@ -75,23 +73,17 @@ func (f *faults) roundTrip(req *http.Request) error {
 	return nil
 }
 
-// runtime is a node's container runtime as the faults leave it.
-type faultyRuntime struct {
-	base *node.StartupRuntime
-	name string
-	f    *faults
-}
-
-func (r *faultyRuntime) Status(now time.Time) (node.RuntimeStatus, error) {
-	if r.f.runtimeDown[r.name] {
-		return node.RuntimeStatus{}, errors.New("rpc error: code = Unavailable desc = connection error")
+// syncRuntime sets what a node's container runtime reports from the
+// faults on it and its network plugin's start: RuntimeReady false while
+// the runtime is down, NetworkReady false before the plugin is up or while
+// the network is down.
+func (f *faults) syncRuntime(name string, now time.Time) {
+	m, ok := f.w.fleet.members[name]
+	if !ok {
+		return
 	}
-	s, err := r.base.Status(now)
-	if r.f.networkDown[r.name] {
-		s.NetworkReady = node.RuntimeCondition{Type: "NetworkReady", Status: false,
-			Reason: "NetworkPluginNotReady", Message: "Network plugin returns error: cni plugin not initialized"}
-	}
-	return s, err
+	m.runtime.SetRuntimeReady(!f.runtimeDown[name])
+	m.runtime.SetNetworkReady(!f.networkDown[name] && !now.Before(m.cniReady))
 }
 
 // schedule puts every timeline step on the engine.
@@ -166,8 +158,10 @@ func (f *faults) apply(now time.Time, st scenarios.Step, targets []string, on bo
 			f.partitioned[name] = on
 		case "runtimeDown":
 			f.runtimeDown[name] = on
+			f.syncRuntime(name, now)
 		case "networkDown":
 			f.networkDown[name] = on
+			f.syncRuntime(name, now)
 		case "memoryPressure", "diskPressure", "pidPressure":
 			p := k.Pressure()
 			switch st.Do {

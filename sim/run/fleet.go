@@ -1,16 +1,29 @@
 package run
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	restclient "k8s.io/client-go/rest"
 
 	"github.com/nodesim/nodesim/node"
+	"github.com/nodesim/nodesim/node/devices"
+	"github.com/nodesim/nodesim/node/kernel"
+	criruntime "github.com/nodesim/nodesim/runtime"
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/sim/apiserver"
 )
 
 // latestPatch is the newest patch release of a Kubernetes minor that
@@ -45,8 +58,41 @@ type fleet struct {
 	traceFull bool
 	faults    *faults
 	kubelets  []*node.Kubelet
-	sizes     map[string]int // current node count by pool
-	next      int            // the next node's fleet index (for its addresses)
+	members   map[string]*member // by node name
+	sizes     map[string]int     // current node count by pool
+	next      int                // the next node's fleet index (for its addresses)
+	// stateDir holds every node's root dir.
+	stateDir string
+	// endpoints, when set, serves each node's kubelet API, CRI socket and
+	// device plugin Registration socket, with the embedded API server's
+	// certificates and authorization.
+	endpoints *apiserver.Server
+}
+
+// member is one virtual node: its kubelet and the parts of its machine
+// that outlive a kubelet restart.
+type member struct {
+	kubelet *node.Kubelet
+	runtime *criruntime.Runtime
+	devices *devices.Manager
+	plugins map[string]*devices.FakePlugin // by resource name
+	server  *node.Server
+	// cniReady is when the pod network's plugin is up.
+	cniReady time.Time
+}
+
+// close releases the node's sockets and listener.
+func (m *member) close() {
+	if m.server != nil {
+		m.server.Close()
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.plugins)) {
+		_ = m.plugins[name].Stop(context.Background())
+	}
+	if m.devices != nil {
+		m.devices.Close()
+	}
+	m.runtime.Close()
 }
 
 // newClients builds the kubelets' API clients on one connection pool.
@@ -68,11 +114,13 @@ func newClients(cfg *restclient.Config) (node.Clients, error) {
 
 // newFleet builds and starts a kubelet per node of every pool, in file
 // order, each on its own entity.
-func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *observer, traceFull bool, f *faults) (*fleet, error) {
-	fl := &fleet{sc: sc, clients: clients, traceFull: traceFull, faults: f, sizes: map[string]int{}}
+func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *observer, o worldOptions, f *faults) (*fleet, error) {
+	fl := &fleet{sc: sc, clients: clients, traceFull: o.traceFull, faults: f, sizes: map[string]int{},
+		members: map[string]*member{}, stateDir: o.stateDir, endpoints: o.endpoints}
 	for _, pool := range sc.NodePools {
 		for i := range pool.Count {
 			if err := fl.start(e, obs, pool, i); err != nil {
+				fl.close()
 				return nil, err
 			}
 		}
@@ -81,35 +129,134 @@ func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *
 	return fl, nil
 }
 
+// close releases every node's sockets and listeners.
+func (fl *fleet) close() {
+	for _, k := range fl.kubelets {
+		if m, ok := fl.members[k.Name()]; ok {
+			m.close()
+			delete(fl.members, k.Name())
+		}
+	}
+}
+
 // start builds the i-th node of pool and starts its kubelet now.
 func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i int) error {
 	name := pool.NodeName(i)
 	idx := fl.next
 	fl.next++
+	kc := kubeletConfig(pool)
+	ip := NodeIP(idx)
+	rootDir := filepath.Join(fl.stateDir, name)
+	kv, err := kernel.Parse(pool.KernelVersion)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", name, err)
+	}
+	userns, rro := kernel.RuntimeFeatures(kv)
+	rt, err := criruntime.New(criruntime.Config{
+		Node: name, RootDir: rootDir, RuntimeVersion: pool.ContainerRuntime, PodCIDR: PodCIDR(idx).String(), Clock: e.Clock(),
+		Features: criruntime.Features{UserNamespaces: userns, RecursiveReadOnlyMounts: rro},
+	})
+	if err != nil {
+		return err
+	}
+	m := &member{runtime: rt, plugins: map[string]*devices.FakePlugin{}, cniReady: e.Now().Add(pool.NetworkReadyAfter)}
+	fl.members[name] = m
+	en := e.NewEntity(name)
+	// The pod network's plugin (a DaemonSet) is up a while after the node.
+	rt.SetNetworkReady(false)
+	en.At(m.cniReady, func() { fl.faults.syncRuntime(name, en.Now()) })
+	if fl.endpoints != nil {
+		if err := rt.Serve(filepath.Join(rootDir, "cri.sock")); err != nil {
+			return fmt.Errorf("node %s: %w", name, err)
+		}
+	}
+	if fl.endpoints != nil || len(pool.DevicePlugins) > 0 {
+		if m.devices, err = devices.NewManager(devices.ManagerConfig{Dir: filepath.Join(rootDir, "device-plugins"), Clock: e.Clock()}); err != nil {
+			return fmt.Errorf("node %s: %w", name, err)
+		}
+		ctx := sim.WithEntity(context.Background(), en)
+		for _, dp := range pool.DevicePlugins {
+			plugin, err := devices.NewFakePlugin(devices.FakePluginConfig{Dir: m.devices.Dir(), ResourceName: dp.ResourceName, Count: dp.Count, Manager: m.devices})
+			if err != nil {
+				return fmt.Errorf("node %s: %w", name, err)
+			}
+			if err := plugin.Start(ctx); err != nil {
+				return fmt.Errorf("node %s: device plugin %s: %w", name, dp.ResourceName, err)
+			}
+			m.plugins[dp.ResourceName] = plugin
+		}
+	}
 	cfg := node.Config{
 		Name:                    name,
-		InternalIP:              NodeIP(idx),
+		InternalIP:              ip,
 		PodCIDR:                 PodCIDR(idx),
 		Labels:                  pool.Labels,
 		RegisterWithTaints:      pool.Taints,
 		Capacity:                pool.Capacity,
 		KernelVersion:           pool.KernelVersion,
+		CgroupVersion:           pool.CgroupVersion,
+		Swap:                    pool.Swap,
 		OSImage:                 pool.OSImage,
 		Architecture:            pool.Architecture,
 		ContainerRuntimeVersion: pool.ContainerRuntime,
 		KubeletVersion:          KubeletVersion(fl.sc.KubernetesVersion),
+		KubeletConfig:           kc,
+		RootDir:                 rootDir,
+		Devices:                 m.devices,
 		TraceAllHeartbeats:      fl.traceFull,
 	}
-	runtime := &faultyRuntime{base: &node.StartupRuntime{Started: e.Now(), NetworkReadyAfter: pool.NetworkReadyAfter}, name: name, f: fl.faults}
-	k, err := node.New(cfg, fl.clients, runtime, obs)
+	k, err := node.New(cfg, fl.clients, rt, obs)
 	if err != nil {
 		return err
 	}
+	m.kubelet = k
+	if fl.endpoints != nil {
+		if m.server, err = fl.serve(k, name, ip, kc); err != nil {
+			return err
+		}
+	}
 	obs.add(k)
-	k.Start(e.NewEntity(name))
+	k.Start(en)
 	fl.kubelets = append(fl.kubelets, k)
 	return nil
 }
+
+// serve starts a node's kubelet API at its address, with a serving
+// certificate from the run's CA and the API server's authentication and
+// authorization.
+func (fl *fleet) serve(k *node.Kubelet, name string, ip net.IP, kc *kubeletconfigv1beta1.KubeletConfiguration) (*node.Server, error) {
+	cert, err := fl.endpoints.KubeletServingCert(name, []net.IP{ip})
+	if err != nil {
+		return nil, err
+	}
+	return node.StartServer(node.ServerConfig{
+		NodeName:          name,
+		Address:           net.JoinHostPort(ip.String(), strconv.Itoa(int(kc.Port))),
+		Certificate:       cert,
+		Authenticator:     fl.endpoints.KubeletAuthenticator(),
+		AuthorizationMode: string(kc.Authorization.Mode),
+		Authorizer:        fl.endpoints.Authorizer(),
+		Backend:           k,
+	})
+}
+
+// kubeletConfig is a pool's kubelet configuration; a pool's capacity.pods
+// other than the default stands for maxPods when the configuration leaves
+// maxPods at its default.
+func kubeletConfig(pool scenarios.NodePool) *kubeletconfigv1beta1.KubeletConfiguration {
+	kc := pool.KubeletConfig
+	if kc == nil {
+		return nil
+	}
+	kc = kc.DeepCopy()
+	if pods, ok := pool.Capacity[corev1.ResourcePods]; ok && kc.MaxPods == defaultMaxPods && pods.Value() != defaultMaxPods {
+		kc.MaxPods = int32(pods.Value())
+	}
+	return kc
+}
+
+// defaultMaxPods is maxPods' default.
+const defaultMaxPods = 110
 
 // add grows a pool by count nodes, started now (addNodes), tracing each
 // as a fault started on it.
@@ -145,6 +292,10 @@ func (fl *fleet) remove(w *world, poolName string, count int) {
 			name := pool.NodeName(i)
 			if k, ok := w.observer.kubelets[name]; ok {
 				k.Stop()
+			}
+			if m, ok := fl.members[name]; ok {
+				m.close()
+				delete(fl.members, name)
 			}
 			w.engine.Trace(sim.Record{Event: sim.EventFaultStarted, Type: "deleteNodes", Node: name})
 			w.deleteNode(name)

@@ -29,6 +29,8 @@ type Options struct {
 	TraceFull bool
 	// Pace holds virtual time to Pace x wall time; 0 is as fast as possible.
 	Pace float64
+	// StateDir holds every node's root dir (default OutDir/kubelet).
+	StateDir string
 	// Progress, if set, hears of the virtual time reached after each window.
 	Progress func(virtual time.Duration)
 	// MetricsListener, if set, serves /metrics during the run; Run closes it.
@@ -40,6 +42,9 @@ const (
 	TraceFile   = "trace.jsonl"
 	SummaryFile = "summary.json"
 	ReportFile  = "report.html"
+	// StateDirName is the default state directory in OutDir: every node's
+	// root dir, with its checkpoints.
+	StateDirName = "kubelet"
 )
 
 // Run runs the scenario on a fresh embedded API server, checks its
@@ -64,6 +69,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	}
 	defer rm.close()
 
+	stateDir := opts.StateDir
+	if stateDir == "" {
+		stateDir = filepath.Join(opts.OutDir, StateDirName)
+	}
 	server, err := apiserver.Start(ctx, apiserver.Config{
 		NotReadyTolerationSeconds:    sc.ControlPlane.DefaultNotReadyTolerationSeconds,
 		UnreachableTolerationSeconds: sc.ControlPlane.DefaultUnreachableTolerationSeconds,
@@ -83,7 +92,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	}
 	traceOut := bufio.NewWriterSize(traceTmp, 1<<16)
 	w, err := newWorld(ctx, sc, server, sim.Config{Seed: seed, Pace: opts.Pace, Trace: traceOut},
-		worldOptions{traceFull: opts.TraceFull, controlPlane: true, progress: opts.Progress, metrics: rm})
+		worldOptions{traceFull: opts.TraceFull, controlPlane: true, progress: opts.Progress, metrics: rm,
+			stateDir: stateDir, endpoints: server})
 	if err != nil {
 		return nil, err
 	}
@@ -157,26 +167,42 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	return summary, nil
 }
 
+// ServeOptions are the settings of Serve.
+type ServeOptions struct {
+	// Pace holds virtual time to Pace x wall time.
+	Pace float64
+	// Start is the virtual time the fleet starts at.
+	Start time.Time
+	// MetricsListener, if set, serves /metrics; Serve closes it.
+	MetricsListener net.Listener
+	// StateDir holds every node's root dir (checkpoints, cri.sock,
+	// device-plugins/).
+	StateDir string
+}
+
 // Serve runs the scenario's fleet against backend at pace until ctx is
 // done, then stops it. The scenario's duration and timeline are ignored;
 // the control plane runs only on the embedded API server. metricsListener,
 // if not nil, serves /metrics until then; Serve closes it.
-func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, pace float64, start time.Time, metricsListener net.Listener) error {
-	rm, err := newRunMetrics(sc, metricsListener) // metrics hook: /metrics
+func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, o ServeOptions) error {
+	rm, err := newRunMetrics(sc, o.MetricsListener) // metrics hook: /metrics
 	if err != nil {
 		return err
 	}
 	defer rm.close()
-	_, embedded := backend.(*apiserver.Server)
+	server, embedded := backend.(*apiserver.Server)
 	serving := *sc
 	serving.Timeline = nil
-	w, err := newWorld(ctx, &serving, backend, sim.Config{Seed: sc.Seed, Pace: pace, Start: start, MaxWindow: 100 * time.Millisecond},
-		worldOptions{controlPlane: embedded, metrics: rm})
+	wo := worldOptions{controlPlane: embedded, metrics: rm, stateDir: o.StateDir}
+	if embedded {
+		wo.endpoints = server
+	}
+	w, err := newWorld(ctx, &serving, backend, sim.Config{Seed: sc.Seed, Pace: o.Pace, Start: o.Start, MaxWindow: 100 * time.Millisecond}, wo)
 	if err != nil {
 		return err
 	}
 	defer w.close()
-	err = w.engine.Run(w.ctx, start.Add(100*365*24*time.Hour))
+	err = w.engine.Run(w.ctx, o.Start.Add(100*365*24*time.Hour))
 	if w.err != nil {
 		return w.err
 	}

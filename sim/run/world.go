@@ -53,6 +53,11 @@ type worldOptions struct {
 	progress     func(time.Duration)
 	// metrics, if set, instruments the world (sim/run/metrics.go).
 	metrics *runMetrics
+	// stateDir holds every node's root dir (checkpoints, sockets).
+	stateDir string
+	// endpoints, when set, serves each node's kubelet API, CRI and device
+	// plugin sockets, trusted by this embedded API server.
+	endpoints *apiserver.Server
 }
 
 func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, cfg sim.Config, o worldOptions) (_ *world, err error) {
@@ -92,7 +97,7 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 			return nil, err
 		}
 	}
-	if w.fleet, err = newFleet(sc, e, kubeletClients, w.observer, o.traceFull, w.faults); err != nil {
+	if w.fleet, err = newFleet(sc, e, kubeletClients, w.observer, o, w.faults); err != nil {
 		return nil, err
 	}
 	if err := w.faults.schedule(); err != nil {
@@ -270,6 +275,9 @@ func (w *world) close() {
 	w.cancel()
 	w.engine.Close()
 	w.informer.Shutdown()
+	if w.fleet != nil {
+		w.fleet.close()
+	}
 }
 
 func sortedKeys(m map[string]bool) []string {
