@@ -28,7 +28,10 @@ func (e *InputError) Unwrap() error { return e.Err }
 // faults holds the timeline's state, changed only at barriers and read by
 // the transport and the kubelets' runtimes during windows.
 type faults struct {
-	w           *world
+	w *world
+	// checkpoints are the archives the timeline's checkpoint steps made,
+	// by "namespace/pod/container", with the pod as it was then.
+	checkpoints map[string]checkpointed
 	partitioned map[string]bool
 	runtimeDown map[string]bool
 	networkDown map[string]bool
@@ -37,7 +40,7 @@ type faults struct {
 }
 
 func newFaults(w *world) *faults {
-	return &faults{w: w, partitioned: map[string]bool{}, runtimeDown: map[string]bool{}, networkDown: map[string]bool{}}
+	return &faults{w: w, checkpoints: map[string]checkpointed{}, partitioned: map[string]bool{}, runtimeDown: map[string]bool{}, networkDown: map[string]bool{}}
 }
 
 // faultError is a request failure nodesim made up; its text is the same on
@@ -90,9 +93,10 @@ func (f *faults) syncRuntime(name string, now time.Time) {
 func (f *faults) schedule() error {
 	start := f.w.engine.Start()
 	for _, st := range f.w.sc.Timeline {
-		switch st.Do {
-		case "checkpoint", "restore", "deviceHealth":
-			return &InputError{fmt.Errorf("%s:%d: spec.timeline[%d].do: %s is not supported yet by this version of nodesim", f.w.sc.File, st.Line, st.Index, st.Do)}
+		if st.Do == "deviceHealth" {
+			if err := f.checkDeviceHealth(st); err != nil {
+				return err
+			}
 		}
 		st, salt := st, fmt.Sprintf("timeline/%d", st.Index)
 		var targets []string
@@ -111,10 +115,10 @@ func (f *faults) schedule() error {
 var (
 	nodeScoped = map[string]bool{"partition": true, "stopKubelet": true, "startKubelet": true, "restartKubelet": true,
 		"runtimeDown": true, "networkDown": true, "memoryPressure": true, "diskPressure": true, "pidPressure": true,
-		"cordon": true, "uncordon": true}
+		"cordon": true, "uncordon": true, "deviceHealth": true}
 	reversible = map[string]bool{"partition": true, "stopKubelet": true, "runtimeDown": true, "networkDown": true,
 		"memoryPressure": true, "diskPressure": true, "pidPressure": true, "apiServerOutage": true,
-		"apiServerLatency": true, "cordon": true}
+		"apiServerLatency": true, "cordon": true, "deviceHealth": true}
 )
 
 // apply starts (on) or ends a step.
@@ -145,6 +149,12 @@ func (f *faults) apply(now time.Time, st scenarios.Step, targets []string, on bo
 		return
 	case "deleteNodes":
 		f.w.fleet.remove(f.w, st.Pool, st.Count)
+		return
+	case "checkpoint":
+		f.checkpoint(now, st)
+		return
+	case "restore":
+		f.restore(now, st)
 		return
 	}
 	for _, name := range targets {
@@ -188,6 +198,8 @@ func (f *faults) apply(now time.Time, st scenarios.Step, targets []string, on bo
 			k.Start(k.Entity())
 		case "cordon", "uncordon":
 			f.w.setUnschedulable(name, st.Do == "cordon" == on)
+		case "deviceHealth":
+			f.setDeviceHealth(now, name, st, on)
 		}
 	}
 }
