@@ -2,9 +2,11 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,6 +29,9 @@ type Input struct {
 	// Zones maps a node name to its zone (the topology.kubernetes.io/zone
 	// label; "" if none).
 	Zones map[string]string
+	// APIWrites and APIBytes are the run's API writes and their request
+	// bytes by resource and verb (summary.json's).
+	APIWrites, APIBytes map[string]map[string]int64
 }
 
 // Expectation is one checked expectation of the scenario.
@@ -66,6 +71,15 @@ type page struct {
 	Zones        []zoneRow
 	Counts       []eventCount
 	Records      int
+	Load         []loadRow
+	Heartbeats   string
+}
+
+// loadRow is one resource's share of the API writes, per virtual second.
+type loadRow struct {
+	Resource                        string
+	Writes, WritesPerSec, BytesPerS string
+	MeanBytes                       string
 }
 
 type faultRow struct {
@@ -102,6 +116,8 @@ func Write(w io.Writer, in Input) error {
 		Zones:        a.zones,
 		Counts:       a.counts,
 		Records:      len(in.Records),
+		Load:         loadRows(in),
+		Heartbeats:   heartbeatSummary(in),
 	}
 	if in.WallSeconds > 0 {
 		p.Speedup = fmtNum(roundSig(in.Duration.Seconds()/in.WallSeconds)) + "×"
@@ -312,6 +328,17 @@ p.note { color: var(--muted); }
 </table>
 </section>{{end}}
 
+{{if .Load}}<section id="load">
+<h2>API load by resource</h2>
+<p class="note">{{.Heartbeats}}</p>
+<table>
+<thead><tr><th>resource</th><th>writes</th><th>writes per virtual s</th><th>request bytes per virtual s</th><th>bytes per write</th></tr></thead>
+<tbody>
+{{range .Load}}<tr><td>{{.Resource}}</td><td class="num">{{.Writes}}</td><td class="num">{{.WritesPerSec}}</td><td class="num">{{.BytesPerS}}</td><td class="num">{{.MeanBytes}}</td></tr>
+{{end}}</tbody>
+</table>
+</section>{{end}}
+
 <section id="events">
 <h2>Trace events</h2>
 {{if .Counts}}<table>
@@ -325,3 +352,58 @@ p.note { color: var(--muted); }
 </body>
 </html>
 `))
+
+// loadRows is the API load by resource, most written first.
+func loadRows(in Input) []loadRow {
+	type tally struct {
+		name          string
+		writes, bytes int64
+	}
+	var all []tally
+	for res, verbs := range in.APIWrites {
+		t := tally{name: res}
+		for verb, n := range verbs {
+			t.writes += n
+			t.bytes += in.APIBytes[res][verb]
+		}
+		all = append(all, t)
+	}
+	slices.SortFunc(all, func(a, b tally) int {
+		return cmp.Or(cmp.Compare(b.writes, a.writes), cmp.Compare(a.name, b.name))
+	})
+	secs := in.Duration.Seconds()
+	var rows []loadRow
+	for _, t := range all {
+		r := loadRow{Resource: t.name, Writes: strconv.FormatInt(t.writes, 10)}
+		if secs > 0 {
+			r.WritesPerSec = strconv.FormatFloat(float64(t.writes)/secs, 'f', 2, 64)
+			r.BytesPerS = strconv.FormatFloat(float64(t.bytes)/secs, 'f', 0, 64)
+		}
+		if t.writes > 0 {
+			r.MeanBytes = strconv.FormatInt(t.bytes/t.writes, 10)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// heartbeatSummary answers KEP-589's question for the run: how the Lease
+// heartbeats compare with the NodeStatus posts in writes and bytes.
+func heartbeatSummary(in Input) string {
+	sum := func(m map[string]int64) (n int64) {
+		for _, v := range m {
+			n += v
+		}
+		return n
+	}
+	lw, lb := sum(in.APIWrites["leases"]), sum(in.APIBytes["leases"])
+	sw, sb := sum(in.APIWrites["nodes/status"]), sum(in.APIBytes["nodes/status"])
+	secs := in.Duration.Seconds()
+	if secs <= 0 || lw+sw == 0 {
+		return "No heartbeats were written."
+	}
+	return fmt.Sprintf("Heartbeats (KEP-589): Lease renewals %.1f writes/s and %.0f B/s; NodeStatus posts %.2f writes/s and %.0f B/s, per virtual second. "+
+		"Leases are %.0f%% of the heartbeat writes and %.0f%% of their bytes.",
+		float64(lw)/secs, float64(lb)/secs, float64(sw)/secs, float64(sb)/secs,
+		100*float64(lw)/float64(lw+sw), 100*float64(lb)/float64(max(lb+sb, 1)))
+}

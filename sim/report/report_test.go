@@ -454,3 +454,24 @@ func stressInput() Input {
 		Reason: strings.Repeat("a very long reason that goes on and on ", 8), Passed: false})
 	return in
 }
+
+// TestAPILoad: the report answers KEP-589's question from the run's writes
+// and bytes by resource, most written resource first.
+func TestAPILoad(t *testing.T) {
+	in := partitionInput()
+	in.Duration = 100 * time.Second
+	in.APIWrites = map[string]map[string]int64{"leases": {"update": 1000, "create": 10}, "nodes/status": {"patch": 50}}
+	in.APIBytes = map[string]map[string]int64{"leases": {"update": 400000, "create": 4000}, "nodes/status": {"patch": 100000}}
+	page := render(t, in)
+	want := "Lease renewals 10.1 writes/s and 4040 B/s; NodeStatus posts 0.50 writes/s and 1000 B/s, per virtual second. Leases are 95% of the heartbeat writes and 80% of their bytes."
+	if !strings.Contains(page, want) {
+		t.Errorf("page lacks the heartbeat summary %q", want)
+	}
+	leases, status := strings.Index(page, "<td>leases</td>"), strings.Index(page, "<td>nodes/status</td>")
+	if leases < 0 || status < 0 || leases > status {
+		t.Errorf("load table rows: leases at %d, nodes/status at %d", leases, status)
+	}
+	if !strings.Contains(page, `<td class="num">1010</td><td class="num">10.10</td><td class="num">4040</td><td class="num">400</td>`) {
+		t.Errorf("leases row wrong")
+	}
+}

@@ -242,7 +242,7 @@ func writeReport(path string, w *world, s *Summary, records []sim.Record, sample
 	in := report.Input{
 		Scenario: s.Scenario, Seed: s.Seed, Nodes: s.Nodes, Duration: w.sc.Duration,
 		WallSeconds: s.WallSeconds, Passed: s.Passed(), Records: records, Writes: samples,
-		Zones: map[string]string{},
+		Zones: map[string]string{}, APIWrites: s.APIWrites, APIBytes: s.APIBytes,
 	}
 	for _, e := range s.Expectations {
 		in.Expectations = append(in.Expectations, report.Expectation{Type: e.Type, Reason: e.Reason, Passed: e.Passed})
