@@ -182,8 +182,8 @@ func TestRunBadScenariosExitTwoNamingTheField(t *testing.T) {
 		"selector matching nothing": {"  timeline: [{at: 1m, do: partition, nodes: {pool: nope}}]\n", `:8: spec.timeline[0].nodes.pool`},
 		"negative duration":         {"  timeline: [{at: -1m, do: partition}]\n", `:8: spec.timeline[0].at`},
 		"for past the end":          {"  timeline: [{at: 1m, do: partition, for: 5m}]\n", `:8: spec.timeline[0].for`},
-		"not supported yet": {"  workloads: [{name: x, template: {spec: {containers: [{name: c, image: i}]}}}]\n" +
-			"  timeline: [{at: 1m, do: checkpoint, pod: default/x-0, container: c}]\n", `:9: spec.timeline[0].do: checkpoint is not supported yet`},
+		"device the nodes lack": {"  timeline: [{at: 1m, do: deviceHealth, resourceName: example.com/gpu, healthy: 1}]\n",
+			`:8: spec.timeline[0].resourceName: no pool of the chosen nodes has a device plugin for example.com/gpu`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := writeScenario(t, runHeader+tc.body)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -61,8 +62,10 @@ type fleet struct {
 	members   map[string]*member // by node name
 	sizes     map[string]int     // current node count by pool
 	next      int                // the next node's fleet index (for its addresses)
-	// stateDir holds every node's root dir.
-	stateDir string
+	// stateDir holds every node's root dir; sockDir is the same folder
+	// under a path short enough to bind unix sockets in.
+	stateDir, sockDir string
+	unlinkSockDir     func()
 	// endpoints, when set, serves each node's kubelet API, CRI socket and
 	// device plugin Registration socket, with the embedded API server's
 	// certificates and authorization.
@@ -117,6 +120,28 @@ func newClients(cfg *restclient.Config) (node.Clients, error) {
 func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *observer, o worldOptions, f *faults) (*fleet, error) {
 	fl := &fleet{sc: sc, clients: clients, traceFull: o.traceFull, faults: f, sizes: map[string]int{},
 		members: map[string]*member{}, stateDir: o.stateDir, endpoints: o.endpoints}
+	if fl.endpoints != nil {
+		most := sc.NodeCount()
+		for _, st := range sc.Timeline {
+			if st.Do == "addNodes" {
+				most += st.Count
+			}
+		}
+		if err := ensureFileLimit(most); err != nil {
+			return nil, err
+		}
+	}
+	longest := 0
+	for _, pool := range sc.NodePools {
+		longest = max(longest, len(pool.NodeName(0)))
+	}
+	if err := os.MkdirAll(fl.stateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	var err error
+	if fl.sockDir, fl.unlinkSockDir, err = socketDir(fl.stateDir, longest+3); err != nil {
+		return nil, err
+	}
 	for _, pool := range sc.NodePools {
 		for i := range pool.Count {
 			if err := fl.start(e, obs, pool, i); err != nil {
@@ -136,6 +161,9 @@ func (fl *fleet) close() {
 			m.close()
 			delete(fl.members, k.Name())
 		}
+	}
+	if fl.unlinkSockDir != nil {
+		fl.unlinkSockDir()
 	}
 }
 
@@ -166,12 +194,12 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	rt.SetNetworkReady(false)
 	en.At(m.cniReady, func() { fl.faults.syncRuntime(name, en.Now()) })
 	if fl.endpoints != nil {
-		if err := rt.Serve(filepath.Join(rootDir, "cri.sock")); err != nil {
+		if err := rt.Serve(filepath.Join(fl.sockDir, name, "cri.sock")); err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
 		}
 	}
 	if fl.endpoints != nil || len(pool.DevicePlugins) > 0 {
-		if m.devices, err = devices.NewManager(devices.ManagerConfig{Dir: filepath.Join(rootDir, "device-plugins"), Clock: e.Clock()}); err != nil {
+		if m.devices, err = devices.NewManager(devices.ManagerConfig{Dir: filepath.Join(fl.sockDir, name, "device-plugins"), Clock: e.Clock()}); err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
 		}
 		ctx := sim.WithEntity(context.Background(), en)
