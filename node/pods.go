@@ -186,6 +186,7 @@ func podRequests(pod *corev1.Pod) corev1.ResourceList {
 
 // rejectPod fails a pod the node cannot run, as the kubelet does.
 func (k *Kubelet) rejectPod(pod *corev1.Pod, reason, message string) {
+	k.event(pod, corev1.EventTypeWarning, reason, message)
 	status := corev1.PodStatus{Phase: corev1.PodFailed, Reason: reason, Message: "Pod was rejected: " + message, QOSClass: pod.Status.QOSClass}
 	if err := k.patchPodStatus(pod, status); err != nil {
 		return

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -28,6 +29,7 @@ func newBenchCommand() *cobra.Command {
 		asJSON    bool
 		seed      uint64
 		heap      string
+		cpu       string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench [--nodes LIST] [--duration D] [--json]",
@@ -56,7 +58,7 @@ NodeStatus writes and bytes per virtual second.`,
 			for _, n := range sizes {
 				var r *simrun.BenchResult
 				if len(sizes) == 1 {
-					r, err = benchHere(cmd, simrun.BenchOptions{Nodes: n, Duration: duration, Seed: seed}, heap)
+					r, err = benchHere(cmd, simrun.BenchOptions{Nodes: n, Duration: duration, Seed: seed}, heap, cpu)
 				} else {
 					r, err = benchChild(cmd, n, duration, seed)
 				}
@@ -83,11 +85,23 @@ NodeStatus writes and bytes per virtual second.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per fleet size instead of a table")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the simulated fleet")
 	cmd.Flags().StringVar(&heap, "memprofile", "", "write a heap profile taken at the end of the run to this file (one fleet size only)")
+	cmd.Flags().StringVar(&cpu, "cpuprofile", "", "write a CPU profile of the run to this file (one fleet size only)")
 	return cmd
 }
 
 // benchHere measures one fleet size in this process.
-func benchHere(cmd *cobra.Command, o simrun.BenchOptions, heapProfile string) (*simrun.BenchResult, error) {
+func benchHere(cmd *cobra.Command, o simrun.BenchOptions, heapProfile, cpuProfile string) (*simrun.BenchResult, error) {
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("--cpuprofile: %w", err))
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if heapProfile == "" {
 		return simrun.Bench(cmd.Context(), o)
 	}

@@ -40,10 +40,27 @@ func KubeletVersion(kubernetesVersion string) string {
 }
 
 // NodeIP is the InternalIP of the fleet's i-th node: one loopback address
-// per node (127.1.0.1, 127.1.0.2, ...), where its kubelet API can listen.
-func NodeIP(i int) net.IP {
+// per node in 127.<base>.0.0/16 (127.1.0.1, 127.1.0.2, ... for base 1),
+// where its kubelet API listens.
+func NodeIP(base byte, i int) net.IP {
 	n := i + 1
-	return net.IPv4(127, byte(1+n>>16), byte(n>>8), byte(n))
+	return net.IPv4(127, base+byte(n>>16), byte(n>>8), byte(n))
+}
+
+// addressBase picks the /16 of 127.0.0.0/8 the fleet's kubelet APIs listen
+// in: the first, from 127.1, whose first address is free on port, so that
+// runs at the same time on one machine (tests in parallel) do not collide.
+// Addresses are in no trace, so the choice changes no run's outcome.
+func addressBase(port int32) (byte, error) {
+	for base := 1; base < 250; base++ {
+		ln, err := net.Listen("tcp", net.JoinHostPort(NodeIP(byte(base), 0).String(), strconv.Itoa(int(port))))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return byte(base), nil
+	}
+	return 0, fmt.Errorf("no free loopback range for the kubelets' port %d", port)
 }
 
 // PodCIDR is the pod address range of the fleet's i-th node: a /24 of
@@ -62,6 +79,7 @@ type fleet struct {
 	members   map[string]*member // by node name
 	sizes     map[string]int     // current node count by pool
 	next      int                // the next node's fleet index (for its addresses)
+	base      byte               // the second byte of the nodes' addresses
 	// stateDir holds every node's root dir; sockDir is the same folder
 	// under a path short enough to bind unix sockets in.
 	stateDir, sockDir string
@@ -131,6 +149,17 @@ func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *
 			return nil, err
 		}
 	}
+	fl.base = 1
+	if fl.endpoints != nil && len(sc.NodePools) > 0 {
+		port := int32(10250)
+		if kc := sc.NodePools[0].KubeletConfig; kc != nil {
+			port = kc.Port
+		}
+		var err error
+		if fl.base, err = addressBase(port); err != nil {
+			return nil, err
+		}
+	}
 	longest := 0
 	for _, pool := range sc.NodePools {
 		longest = max(longest, len(pool.NodeName(0)))
@@ -173,7 +202,7 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	idx := fl.next
 	fl.next++
 	kc := kubeletConfig(pool)
-	ip := NodeIP(idx)
+	ip := NodeIP(fl.base, idx)
 	rootDir := filepath.Join(fl.stateDir, name)
 	kv, err := kernel.Parse(pool.KernelVersion)
 	if err != nil {

@@ -38,11 +38,12 @@ func rv(obj metav1.Object) uint64 {
 	return v
 }
 
-// wrote records a write's result.
+// wrote records a write's result. Writes of resources nothing watches
+// (events) have nothing to catch up with.
 func (t *tracker) wrote(resource string, obj metav1.Object) {
 	v := rv(obj)
 	t.mu.Lock()
-	if v > t.written[resource] {
+	if _, watched := t.stores[resource]; watched && v > t.written[resource] {
 		t.written[resource] = v
 	}
 	t.mu.Unlock()
