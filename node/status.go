@@ -16,6 +16,7 @@ import (
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
+	"github.com/nodesim/nodesim/node/kernel"
 	"github.com/nodesim/nodesim/sim"
 )
 
@@ -87,6 +88,11 @@ func (k *Kubelet) syncNodeStatus(p *sim.Proc) {
 	defer func() { k.statusBusy = false }()
 	if !k.registered {
 		k.registerWithAPIServer(p)
+		if k.registered && k.set.cgroupWarning != "" {
+			// The container manager's warning on a cgroup v1 host, once a
+			// boot, as an event on the Node.
+			k.event(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: k.cfg.Name}}, corev1.EventTypeWarning, kernel.ReasonCgroupV1, k.set.cgroupWarning)
+		}
 	}
 	_ = k.updateNodeStatus(p) // the kubelet logs and waits for the next period
 }

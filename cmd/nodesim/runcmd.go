@@ -30,6 +30,8 @@ type runOptions struct {
 	cpuProfile string
 	// metricsAddr, if set, serves /metrics there during the run.
 	metricsAddr string
+	// stateDir holds every node's root dir (default OUT/kubelet).
+	stateDir string
 }
 
 func newRunCommand() *cobra.Command {
@@ -54,6 +56,7 @@ one failed, 2 bad input.`,
 	f.StringVar(&o.pace, "pace", "max", "virtual time per wall time: max (as fast as possible) or NX, e.g. 10X")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", metricsAddrUsage)
+	f.StringVar(&o.stateDir, "state-dir", "", "the nodes' root dirs: checkpoints, cri.sock, device-plugins/ (default OUT/kubelet)")
 	return cmd
 }
 
@@ -69,7 +72,7 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	opts := simrun.Options{OutDir: o.out, TraceFull: o.trace == "full", Pace: pace}
+	opts := simrun.Options{OutDir: o.out, TraceFull: o.trace == "full", Pace: pace, StateDir: o.stateDir}
 	if opts.OutDir == "" {
 		opts.OutDir = filepath.Join("nodesim-out", sc.Name)
 	}

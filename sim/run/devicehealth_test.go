@@ -1,0 +1,64 @@
+package run
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nodesim/nodesim/scenarios"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/sim/apiserver"
+)
+
+// TestDeviceHealthMovesAllocatableNotCapacity runs the device-health
+// scenario: while the plugins report 3 of 4 GPUs unhealthy (2m to 7m) the
+// nodes' allocatable is 1 and their capacity still 4; afterwards both are 4.
+func TestDeviceHealthMovesAllocatableNotCapacity(t *testing.T) {
+	sc, err := scenarios.Load("../../scenarios/device-health.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	server, err := apiserver.Start(ctx, apiserver.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Stop()
+	w, err := newWorld(ctx, sc, server, sim.Config{Seed: sc.Seed, Trace: io.Discard},
+		worldOptions{controlPlane: true, stateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	gpu := corev1.ResourceName("example.com/gpu")
+	check := func(at time.Duration, capacity, allocatable int64) {
+		t.Helper()
+		if err := w.engine.Run(w.ctx, w.engine.Start().Add(at)); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"gpu-0", "gpu-1"} {
+			n, err := w.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, a := n.Status.Capacity[gpu], n.Status.Allocatable[gpu]
+			if c.Value() != capacity || a.Value() != allocatable {
+				t.Errorf("%s at %s: capacity %s allocatable %s, want %d and %d", name, at, c.String(), a.String(), capacity, allocatable)
+			}
+		}
+	}
+	check(time.Minute, 4, 4)
+	check(3*time.Minute, 4, 1)
+	check(8*time.Minute, 4, 4)
+	// The pods holding a device kept running.
+	for _, name := range []string{"train-0", "train-1"} {
+		p, err := w.client.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
+		if err != nil || p.Status.Phase != corev1.PodRunning {
+			t.Errorf("pod %s: %v %v", name, p.Status.Phase, err)
+		}
+	}
+}
