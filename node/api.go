@@ -129,7 +129,9 @@ func (k *Kubelet) podByName(namespace, name string) *podRecord {
 func (k *Kubelet) ContainerLogs(ctx context.Context, namespace, pod, container string, opts *corev1.PodLogOptions, w io.Writer) error {
 	var raw []byte
 	var lerr error
-	if err := k.call(ctx, "api-logs", func(*sim.Proc) {
+	var now time.Time
+	if err := k.call(ctx, "api-logs", func(p *sim.Proc) {
+		now = p.Now()
 		rec := k.podByName(namespace, pod)
 		if rec == nil {
 			lerr = ErrPodNotFound
@@ -151,14 +153,21 @@ func (k *Kubelet) ContainerLogs(ctx context.Context, namespace, pod, container s
 	if lerr != nil {
 		return lerr
 	}
-	return writeLogs(raw, opts, w)
+	return writeLogs(raw, opts, now, w)
 }
 
 // writeLogs turns CRI log lines ("<RFC3339Nano> <stream> <tag> <content>")
 // into what the kubelet sends.
-func writeLogs(raw []byte, opts *corev1.PodLogOptions, w io.Writer) error {
+func writeLogs(raw []byte, opts *corev1.PodLogOptions, now time.Time, w io.Writer) error {
 	if opts == nil {
 		opts = &corev1.PodLogOptions{}
+	}
+	var since time.Time
+	switch {
+	case opts.SinceTime != nil:
+		since = opts.SinceTime.Time
+	case opts.SinceSeconds != nil:
+		since = now.Add(-time.Duration(*opts.SinceSeconds) * time.Second)
 	}
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(raw))
@@ -170,8 +179,8 @@ func writeLogs(raw []byte, opts *corev1.PodLogOptions, w io.Writer) error {
 		}
 		_, rest, _ = strings.Cut(rest, " ") // stream
 		_, content, _ := strings.Cut(rest, " ")
-		if opts.SinceTime != nil || opts.SinceSeconds != nil {
-			if t, err := time.Parse(time.RFC3339Nano, ts); err == nil && opts.SinceTime != nil && t.Before(opts.SinceTime.Time) {
+		if !since.IsZero() {
+			if t, err := time.Parse(time.RFC3339Nano, ts); err == nil && t.Before(since) {
 				continue
 			}
 		}

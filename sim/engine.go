@@ -17,7 +17,7 @@ const (
 	// DefaultWorkers is how many entities run at once inside a window. The
 	// work is mostly waiting on the API server, so it is well above the
 	// core count.
-	DefaultWorkers = 256
+	DefaultWorkers = 64
 	// DefaultMaxWindow bounds a window: the trace is written and progress
 	// reported at least this often in virtual time.
 	DefaultMaxWindow = 5 * time.Second

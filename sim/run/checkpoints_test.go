@@ -22,22 +22,8 @@ import (
 // starts from the archive's counter and goes on ticking from there, one
 // per virtual second, with no tick repeated or lost.
 func TestRestoredContainerContinuesExactly(t *testing.T) {
-	sc, err := scenarios.Load("../../scenarios/checkpoint-restore.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, w := scenarioWorld(t, "../../scenarios/checkpoint-restore.yaml")
 	ctx := context.Background()
-	server, err := apiserver.Start(ctx, apiserver.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Stop()
-	w, err := newWorld(ctx, sc, server, sim.Config{Seed: sc.Seed, Trace: io.Discard},
-		worldOptions{controlPlane: true, stateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.close()
 	if err := w.engine.Run(w.ctx, w.engine.Start().Add(sc.Duration)); err != nil {
 		t.Fatal(err)
 	}
@@ -93,4 +79,27 @@ func TestRestoredContainerContinuesExactly(t *testing.T) {
 	if strings.Count(text, fmt.Sprintf("stdout F tick %d\n", next-10)) != 1 {
 		t.Fatalf("tick %d repeated or lost across the restore:\n%s", next-10, text)
 	}
+}
+
+// scenarioWorld puts an example scenario on a fresh embedded API server,
+// with the control plane and every node's endpoints, for a test to run
+// and look into; everything is stopped when the test ends.
+func scenarioWorld(t *testing.T, path string) (*scenarios.Scenario, *world) {
+	t.Helper()
+	sc, err := scenarios.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := apiserver.Start(context.Background(), apiserver.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Stop() })
+	w, err := newWorld(context.Background(), sc, server, sim.Config{Seed: sc.Seed, Trace: io.Discard},
+		worldOptions{controlPlane: true, stateDir: t.TempDir(), endpoints: server})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.close)
+	return sc, w
 }

@@ -2,38 +2,19 @@ package run
 
 import (
 	"context"
-	"io"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/nodesim/nodesim/scenarios"
-	"github.com/nodesim/nodesim/sim"
-	"github.com/nodesim/nodesim/sim/apiserver"
 )
 
 // TestDeviceHealthMovesAllocatableNotCapacity runs the device-health
 // scenario: while the plugins report 3 of 4 GPUs unhealthy (2m to 7m) the
 // nodes' allocatable is 1 and their capacity still 4; afterwards both are 4.
 func TestDeviceHealthMovesAllocatableNotCapacity(t *testing.T) {
-	sc, err := scenarios.Load("../../scenarios/device-health.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, w := scenarioWorld(t, "../../scenarios/device-health.yaml")
 	ctx := context.Background()
-	server, err := apiserver.Start(ctx, apiserver.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Stop()
-	w, err := newWorld(ctx, sc, server, sim.Config{Seed: sc.Seed, Trace: io.Discard},
-		worldOptions{controlPlane: true, stateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.close()
 	gpu := corev1.ResourceName("example.com/gpu")
 	check := func(at time.Duration, capacity, allocatable int64) {
 		t.Helper()

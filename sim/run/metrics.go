@@ -168,19 +168,7 @@ func apiVerb(req *http.Request) string {
 	if w := req.URL.Query().Get("watch"); w == "true" || w == "1" {
 		return "watch"
 	}
-	parts := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
-	switch {
-	case len(parts) >= 2 && parts[0] == "api":
-		parts = parts[2:]
-	case len(parts) >= 3 && parts[0] == "apis":
-		parts = parts[3:]
-	default:
-		return "get"
-	}
-	if len(parts) >= 3 && parts[0] == "namespaces" {
-		parts = parts[2:]
-	}
-	if len(parts) == 1 {
+	if parts, ok := resourceParts(req.URL.Path); ok && len(parts) == 1 {
 		return "list"
 	}
 	return "get"

@@ -89,25 +89,33 @@ var writeVerbs = map[string]string{
 // /api/v1/nodes/n1/status is nodes/status, /apis/coordination.k8s.io/v1/
 // namespaces/kube-node-lease/leases/n1 is leases.
 func resourceOf(path string) string {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
+	parts, ok := resourceParts(path)
+	switch {
+	case !ok || len(parts) == 0:
+		return "other"
+	case len(parts) <= 2:
+		return parts[0]
+	}
+	return parts[0] + "/" + parts[2]
+}
+
+// resourceParts is an API path after its group, version and namespace:
+// resource, then name and subresource if any. ok is false for a path that
+// is not under /api or /apis.
+func resourceParts(path string) (parts []string, ok bool) {
+	parts = strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case len(parts) >= 2 && parts[0] == "api":
 		parts = parts[2:]
 	case len(parts) >= 3 && parts[0] == "apis":
 		parts = parts[3:]
 	default:
-		return "other"
+		return nil, false
 	}
 	if len(parts) >= 3 && parts[0] == "namespaces" {
 		parts = parts[2:]
 	}
-	switch len(parts) {
-	case 0:
-		return "other"
-	case 1, 2:
-		return parts[0]
-	}
-	return parts[0] + "/" + parts[2]
+	return parts, true
 }
 
 type roundTripperFunc func(*http.Request) (*http.Response, error)
