@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	simrun "github.com/nodesim/nodesim/sim/run"
+)
+
+// TestBenchJSON runs a tiny bench and checks every field INTERFACE.md
+// names comes out, with values that agree with each other.
+func TestBenchJSON(t *testing.T) {
+	cmd := newRootCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"bench", "--nodes", "12", "--duration", "1m", "--json"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(out.Bytes(), &fields); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out.String())
+	}
+	for _, name := range []string{"nodes", "virtualSeconds", "wallSeconds", "speedup", "apiWrites", "apiWritesPerSecond",
+		"etcdPutsPerSecond", "efficiency", "registrationSeconds", "rssBytes", "leaseWrites", "statusWrites", "leaseBytes", "statusBytes"} {
+		if _, ok := fields[name]; !ok {
+			t.Errorf("no %q in %s", name, out.String())
+		}
+	}
+	var r simrun.BenchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	// 12 nodes renew a lease every 10 s: about 72 lease writes a minute, less the first 10 s.
+	if r.Nodes != 12 || r.VirtualSeconds != 60 || r.LeaseWrites < 48 || r.LeaseWrites > 90 || r.StatusWrites == 0 ||
+		r.APIWrites < r.LeaseWrites+r.StatusWrites || r.EtcdPutsPerSecond <= 0 || r.RegistrationSeconds <= 0 ||
+		r.LeaseBytes <= r.LeaseWrites*100 {
+		t.Errorf("implausible result %+v", r)
+	}
+}
+
+func TestBenchBadSizes(t *testing.T) {
+	for _, list := range []string{"0", "x", "10,", "-5"} {
+		var stderr bytes.Buffer
+		if code := runWithStderr(context.Background(), []string{"bench", "--nodes", list}, &stderr); code != exitBadInput ||
+			!strings.Contains(stderr.String(), "--nodes") {
+			t.Errorf("bench --nodes %q: exit %d, %q", list, code, stderr.String())
+		}
+	}
+}
