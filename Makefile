@@ -34,9 +34,10 @@ tidy-check: ## go mod tidy leaves no diff
 openapi: ## regenerate sim/apiserver/openapi from the k8s.io/api types
 	hack/update-openapi.sh
 
-bench: ## benchmarks: Lease writes/s vs raw etcd puts/s; 1,000 nodes' speed-up; the 3x1,000-node zone outage
+bench: build ## the scale benchmarks: nodesim bench at 1k/5k/10k nodes, then the go benchmarks (Lease writes vs etcd, checkpoints, kubelet servers, the 3x1,000-node zone outage); about 30 min
+	./$(BIN) bench
 	$(GO) test -run '^$$' -bench . -benchtime 5s ./sim/apiserver/
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./sim/run/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./runtime/ ./node/ ./sim/run/
 
 dashboards: ## regenerate the Grafana dashboards (dashboards/*.json) from dashboards/*.go
 	$(GO) run ./dashboards/gen dashboards

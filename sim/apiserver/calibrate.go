@@ -56,8 +56,10 @@ func (s *Server) MeasureEtcdPuts(ctx context.Context, d time.Duration) (float64,
 	if ctx.Err() != nil {
 		return 0, ctx.Err()
 	}
-	if n := failed.Load(); n > 0 {
-		return 0, fmt.Errorf("calibrate etcd: %d puts failed", n)
+	// etcd refuses puts beyond what it can apply ("too many requests"):
+	// backpressure, not a fault; only a run where nothing got through is.
+	if puts.Load() == 0 {
+		return 0, fmt.Errorf("calibrate etcd: all %d puts failed", failed.Load())
 	}
 	if _, err := cli.Delete(ctx, calibrationPrefix, clientv3.WithPrefix()); err != nil {
 		return 0, fmt.Errorf("calibrate etcd: clean up: %w", err)
