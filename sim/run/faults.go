@@ -185,17 +185,17 @@ func (f *faults) apply(now time.Time, st scenarios.Step, targets []string, on bo
 			k.SetPressure(now, p)
 		case "stopKubelet":
 			if on {
-				k.Stop()
+				f.w.fleet.stopKubelet(name)
 			} else {
-				k.Start(k.Entity())
+				f.w.fleet.startKubelet(name)
 			}
 		case "startKubelet":
 			if !k.Running() {
-				k.Start(k.Entity())
+				f.w.fleet.startKubelet(name)
 			}
 		case "restartKubelet":
-			k.Stop()
-			k.Start(k.Entity())
+			f.w.fleet.stopKubelet(name)
+			f.w.fleet.startKubelet(name)
 		case "cordon", "uncordon":
 			f.w.setUnschedulable(name, st.Do == "cordon" == on)
 		case "deviceHealth":

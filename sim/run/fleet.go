@@ -98,6 +98,8 @@ type member struct {
 	devices *devices.Manager
 	plugins map[string]*devices.FakePlugin // by resource name
 	server  *node.Server
+	ip      net.IP
+	config  *kubeletconfigv1beta1.KubeletConfiguration
 	// cniReady is when the pod network's plugin is up.
 	cniReady time.Time
 }
@@ -266,9 +268,9 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	if err != nil {
 		return err
 	}
-	m.kubelet = k
+	m.kubelet, m.ip, m.config = k, ip, kubeletConfigOrDefault(kc, k)
 	if fl.endpoints != nil {
-		if m.server, err = fl.serve(k, name, ip, kc); err != nil {
+		if m.server, err = fl.serve(k, name, ip, m.config); err != nil {
 			return err
 		}
 	}
@@ -295,6 +297,39 @@ func (fl *fleet) serve(k *node.Kubelet, name string, ip net.IP, kc *kubeletconfi
 		Authorizer:        fl.endpoints.Authorizer(),
 		Backend:           k,
 	})
+}
+
+// stopKubelet stops a node's kubelet as killing the process does: its
+// loops end and its API stops listening; the runtime and the device
+// plugins go on.
+func (fl *fleet) stopKubelet(name string) {
+	m, ok := fl.members[name]
+	if !ok {
+		return
+	}
+	m.kubelet.Stop()
+	if m.server != nil {
+		m.server.Close()
+		m.server = nil
+	}
+}
+
+// startKubelet starts a node's kubelet again: a new boot that registers,
+// and its API listening again.
+func (fl *fleet) startKubelet(name string) {
+	m, ok := fl.members[name]
+	if !ok {
+		return
+	}
+	m.kubelet.Start(m.kubelet.Entity())
+	if fl.endpoints != nil && m.server == nil {
+		server, err := fl.serve(m.kubelet, name, m.ip, m.config)
+		if err != nil {
+			fl.faults.w.fail(err)
+			return
+		}
+		m.server = server
+	}
 }
 
 // kubeletConfig is a pool's kubelet configuration; a pool's capacity.pods
@@ -359,4 +394,13 @@ func (fl *fleet) remove(w *world, poolName string, count int) {
 			fl.sizes[poolName] = i
 		}
 	}
+}
+
+// kubeletConfigOrDefault is the configuration a kubelet runs with: its
+// pool's, or the defaults the kubelet filled in.
+func kubeletConfigOrDefault(kc *kubeletconfigv1beta1.KubeletConfiguration, k *node.Kubelet) *kubeletconfigv1beta1.KubeletConfiguration {
+	if kc != nil {
+		return kc
+	}
+	return k.KubeletConfig(context.Background()).(*kubeletconfigv1beta1.KubeletConfiguration)
 }
