@@ -2,6 +2,9 @@ package run
 
 import (
 	"context"
+	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -41,5 +44,49 @@ func TestDeviceHealthMovesAllocatableNotCapacity(t *testing.T) {
 		if err != nil || p.Status.Phase != corev1.PodRunning {
 			t.Errorf("pod %s: %v %v", name, p.Status.Phase, err)
 		}
+	}
+}
+
+// TestStoppedKubeletStopsListening: stopKubelet closes the node's kubelet
+// API, as killing the process would, and the kubelet's start opens it
+// again.
+func TestStoppedKubeletStopsListening(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stop.yaml")
+	if err := os.WriteFile(path, []byte(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: stop}
+spec:
+  duration: 5m
+  nodePools:
+  - {name: n, count: 2}
+  timeline:
+  - {at: 1m, do: stopKubelet, nodes: {names: [n-1]}, for: 1m}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, w := scenarioWorld(t, path)
+	addr := func() string {
+		return net.JoinHostPort(w.fleet.members["n-1"].ip.String(), "10250")
+	}
+	listening := func(at time.Duration) bool {
+		t.Helper()
+		if err := w.engine.Run(w.ctx, w.engine.Start().Add(at)); err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.DialTimeout("tcp", addr(), 5*time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}
+	if !listening(30 * time.Second) {
+		t.Fatal("kubelet API not listening before the stop")
+	}
+	if listening(90 * time.Second) {
+		t.Fatal("a stopped kubelet's API still accepts connections")
+	}
+	if !listening(150 * time.Second) {
+		t.Fatal("kubelet API not listening after the kubelet started again")
 	}
 }
