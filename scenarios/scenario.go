@@ -78,9 +78,14 @@ type Scenario struct {
 	Seed              uint64        // spec.seed (default DefaultSeed)
 	Duration          time.Duration // spec.duration: virtual time the run lasts, > 0
 	KubernetesVersion string        // spec.kubernetesVersion, "1.X" (default DefaultKubernetesVersion)
-	NodePools         []NodePool    // spec.nodePools, in file order
-	ControlPlane      ControlPlane  // spec.controlPlane, defaults filled in for KubernetesVersion
-	Workloads         []Workload    // spec.workloads, in file order
+	// NoNodeEndpoints is spec.nodeEndpoints: false: the nodes serve no
+	// kubelet API, CRI or device plugin sockets (a fleet too large for the
+	// machine's open-file limit; heartbeats, pods and checkpoints through
+	// the timeline work as ever).
+	NoNodeEndpoints bool
+	NodePools       []NodePool   // spec.nodePools, in file order
+	ControlPlane    ControlPlane // spec.controlPlane, defaults filled in for KubernetesVersion
+	Workloads       []Workload   // spec.workloads, in file order
 	// Timeline is spec.timeline in the order the steps happen: by At; at
 	// one instant addNodes and deleteNodes first, then the others, each
 	// group in file order (Step.Line keeps the place in the file).

@@ -604,3 +604,19 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load of a bad file: %v, want %s:6", err, bad)
 	}
 }
+
+func TestNodeEndpointsSwitch(t *testing.T) {
+	base := "apiVersion: nodesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: e}\nspec:\n  duration: 1m\n  nodePools: [{name: p, count: 1}]\n"
+	for body, off := range map[string]bool{"": false, "  nodeEndpoints: true\n": false, "  nodeEndpoints: false\n": true} {
+		sc, err := scenarios.Parse("e.yaml", []byte(base+body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.NoNodeEndpoints != off {
+			t.Errorf("%q: NoNodeEndpoints %v, want %v", body, sc.NoNodeEndpoints, off)
+		}
+	}
+	if _, err := scenarios.Parse("e.yaml", []byte(base+"  nodeEndpoints: maybe\n")); err == nil || !strings.Contains(err.Error(), "e.yaml:7: spec.nodeEndpoints") {
+		t.Errorf("a non-boolean nodeEndpoints: %v", err)
+	}
+}

@@ -31,7 +31,7 @@ var (
 	documentSchema = schema{fields: []string{"apiVersion", "kind", "metadata", "spec"}}
 	metadataSchema = schema{fields: []string{"name"}}
 	specSchema     = schema{
-		fields: []string{"seed", "duration", "kubernetesVersion", "controlPlane", "nodePools", "workloads", "timeline", "expect"},
+		fields: []string{"seed", "duration", "kubernetesVersion", "nodeEndpoints", "controlPlane", "nodePools", "workloads", "timeline", "expect"},
 	}
 	poolSchema = schema{
 		fields: []string{"name", "count", "labels", "registerWithTaints", "taints", "capacity",
@@ -117,7 +117,7 @@ func (d *decoder) metadata(m entry, s *Scenario) {
 // specOrder is the order spec's sections are parsed in, whatever their
 // order in the file: each may refer to the ones before it (a timeline step
 // to pools and workloads, an expectation to the timeline's fleet changes).
-var specOrder = []string{"seed", "duration", "kubernetesVersion", "controlPlane", "nodePools", "workloads", "timeline", "expect"}
+var specOrder = []string{"seed", "duration", "kubernetesVersion", "nodeEndpoints", "controlPlane", "nodePools", "workloads", "timeline", "expect"}
 
 func (d *decoder) spec(sp entry, s *Scenario) {
 	got := d.fields(sp.value, sp.key, specSchema)
@@ -151,6 +151,10 @@ func (d *decoder) spec(sp entry, s *Scenario) {
 					continue
 				}
 				s.KubernetesVersion = v
+			}
+		case "nodeEndpoints":
+			if v, ok := d.boolean(e.value, path); ok {
+				s.NoNodeEndpoints = !v
 			}
 		case "controlPlane":
 			controlPlane = &e

@@ -41,7 +41,7 @@ func ensureFileLimit(nodes int) error {
 			return nil
 		}
 	}
-	return &InputError{fmt.Errorf("%d nodes with their kubelet API, CRI and device plugin sockets need about %d open files, but the limit is %d (hard %d): raise it (ulimit -n)",
+	return &InputError{fmt.Errorf("%d nodes with their kubelet API, CRI and device plugin sockets need about %d open files, but the limit is %d (hard %d): raise it (ulimit -n), or set spec.nodeEndpoints: false",
 		nodes, need, lim.Cur, lim.Max)}
 }
 

@@ -139,7 +139,10 @@ func newClients(cfg *restclient.Config) (node.Clients, error) {
 // order, each on its own entity.
 func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *observer, o worldOptions, f *faults) (*fleet, error) {
 	fl := &fleet{sc: sc, clients: clients, traceFull: o.traceFull, faults: f, sizes: map[string]int{},
-		members: map[string]*member{}, stateDir: o.stateDir, endpoints: o.endpoints}
+		members: map[string]*member{}, stateDir: o.stateDir}
+	if !sc.NoNodeEndpoints {
+		fl.endpoints = o.endpoints
+	}
 	if fl.endpoints != nil {
 		most := sc.NodeCount()
 		for _, st := range sc.Timeline {
