@@ -97,7 +97,7 @@ func (k *Kubelet) CheckpointContainer(namespace, podName, container string, time
 	})
 	key := namespace + "/" + podName
 	if err != nil {
-		k.en.Trace(sim.Record{Event: sim.EventCheckpointFailed, Pod: key, Node: k.cfg.Name, Error: checkpointError(err)})
+		k.en.Trace(sim.Record{Event: sim.EventCheckpointFailed, Pod: key, Node: k.cfg.Name, Error: k.checkpointError(err)})
 		return "", err
 	}
 	k.en.Trace(sim.Record{Event: sim.EventCheckpointCreated, Pod: key, Node: k.cfg.Name, Path: k.tracePath(location)})
@@ -105,13 +105,14 @@ func (k *Kubelet) CheckpointContainer(namespace, podName, container string, time
 }
 
 // checkpointError is a failed checkpoint's error in the trace: the
-// runtime's message without paths, which differ between runs.
-func checkpointError(err error) string {
+// runtime's message with paths under the state directory made relative to
+// it, as the trace's paths are, so it is the same wherever a run writes.
+func (k *Kubelet) checkpointError(err error) string {
 	msg := err.Error()
-	if i := strings.Index(msg, "/"); i >= 0 && strings.Contains(msg[i:], ".tar") {
-		return strings.TrimSpace(msg[:i])
+	if k.cfg.RootDir == "" {
+		return msg
 	}
-	return msg
+	return strings.ReplaceAll(msg, filepath.Dir(k.cfg.RootDir)+string(filepath.Separator), "")
 }
 
 func (k *Kubelet) podByName(namespace, name string) *podRecord {

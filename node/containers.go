@@ -33,7 +33,10 @@ const (
 func (k *Kubelet) startPod(p *sim.Proc, rec *podRecord) {
 	pod := rec.pod
 	ctx := k.ctx()
-	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers && !k.set.userNamespaces {
+	// The runtime handler's features, as the runtime's status reports them
+	// (a RuntimeClass names its handler; nodesim has none, so the default).
+	features := k.runtimeState.handlerFeatures("")
+	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers && !features.GetUserNamespaces() {
 		// The kubelet cannot make the sandbox; the pod stays Pending.
 		handler := ptr.Deref(pod.Spec.RuntimeClassName, "")
 		k.event(pod, corev1.EventTypeWarning, kernel.ReasonFailedCreatePodSandBox,
@@ -81,7 +84,7 @@ func (k *Kubelet) startContainer(p *sim.Proc, rec *podRecord, c *corev1.Containe
 		k.event(pod, corev1.EventTypeWarning, "Failed", kernel.FailedContainerMessage(msg))
 		return "", &corev1.ContainerStateWaiting{Reason: reason, Message: msg}
 	}
-	if !k.set.recursiveReadOnlyMounts {
+	if !k.runtimeState.handlerFeatures("").GetRecursiveReadOnlyMounts() {
 		for _, m := range c.VolumeMounts {
 			if m.RecursiveReadOnly != nil && *m.RecursiveReadOnly == corev1.RecursiveReadOnlyEnabled {
 				return fail(reasonCreateContainerConfigError, kernel.RecursiveReadOnlyUnsupported(m.Name))
@@ -124,14 +127,20 @@ func isCheckpointArchive(image string) bool {
 	return filepath.IsAbs(image) && strings.HasSuffix(image, ".tar")
 }
 
-// tracePath is an archive's path relative to the state directory that
-// holds every node's root dir, so that traces do not depend on where the
-// run writes.
+// tracePath is an archive's path as the trace shows it (TracePath).
 func (k *Kubelet) tracePath(path string) string {
 	if k.cfg.RootDir == "" {
 		return filepath.Base(path)
 	}
-	if rel, err := filepath.Rel(filepath.Dir(k.cfg.RootDir), path); err == nil && !strings.HasPrefix(rel, "..") {
+	return TracePath(filepath.Dir(k.cfg.RootDir), path)
+}
+
+// TracePath is a path under the state directory that holds every node's
+// root dir as the trace shows it: relative to the state directory, so that
+// traces do not depend on where a run writes (its base name if it is
+// elsewhere).
+func TracePath(stateDir, path string) string {
+	if rel, err := filepath.Rel(stateDir, path); err == nil && !strings.HasPrefix(rel, "..") {
 		return filepath.ToSlash(rel)
 	}
 	return filepath.Base(path)

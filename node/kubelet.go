@@ -167,9 +167,9 @@ func (k *Kubelet) wrote(resource string, obj metav1.Object) {
 	}
 }
 
-// traceError is what a failed request says in the trace: the API's own
+// TraceError is what a failed request says in the trace: the API's own
 // message, which names no address or port, so traces stay reproducible.
-func traceError(err error) string {
+func TraceError(err error) string {
 	var status apierrors.APIStatus
 	if errors.As(err, &status) {
 		return status.Status().Message

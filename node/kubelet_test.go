@@ -282,10 +282,10 @@ func TestLeaseBackoffWhileWritesAreRefused(t *testing.T) {
 
 func TestTraceErrorHasNoAddresses(t *testing.T) {
 	err := errors.New(`Put "https://127.0.0.1:41234/apis": dial tcp: connection refused`)
-	if got := traceError(err); got != "request failed" {
+	if got := TraceError(err); got != "request failed" {
 		t.Fatalf("%q", got)
 	}
-	if got := traceError(apierrors.NewServiceUnavailable("refused")); got != "refused" {
+	if got := TraceError(apierrors.NewServiceUnavailable("refused")); got != "refused" {
 		t.Fatalf("%q", got)
 	}
 }

@@ -71,7 +71,7 @@ func (k *Kubelet) ensureLease(p *sim.Proc) (*coordinationv1.Lease, bool, error) 
 		}
 		created, err := leases.Create(k.ctx(), toCreate, metav1.CreateOptions{})
 		if err != nil {
-			k.en.Trace(sim.Record{Event: sim.EventLeaseRenewFailed, Node: k.cfg.Name, Error: traceError(err)})
+			k.en.Trace(sim.Record{Event: sim.EventLeaseRenewFailed, Node: k.cfg.Name, Error: TraceError(err)})
 			return nil, false, err
 		}
 		k.traceRenewed()
@@ -99,7 +99,7 @@ func (k *Kubelet) retryUpdateLease(p *sim.Proc, base *coordinationv1.Lease) erro
 			k.wrote("leases", lease)
 			return nil
 		}
-		k.en.Trace(sim.Record{Event: sim.EventLeaseRenewFailed, Node: k.cfg.Name, Error: traceError(err)})
+		k.en.Trace(sim.Record{Event: sim.EventLeaseRenewFailed, Node: k.cfg.Name, Error: TraceError(err)})
 		if apierrors.IsConflict(err) {
 			base, _ = k.backoffEnsureLease(p)
 		}

@@ -40,6 +40,20 @@ type runtimeState struct {
 	lastBaseRuntimeSync time.Time
 	networkError        error
 	runtimeError        error
+	// handlers are the runtime handlers and what each supports (user
+	// namespaces, recursive read-only mounts), from the last status.
+	handlers []*runtimeapi.RuntimeHandler
+}
+
+// handlerFeatures is what the runtime handler of that name supports, as
+// its last status said ("" is the default handler).
+func (s *runtimeState) handlerFeatures(name string) *runtimeapi.RuntimeHandlerFeatures {
+	for _, h := range s.handlers {
+		if h.GetName() == name {
+			return h.GetFeatures()
+		}
+	}
+	return nil
 }
 
 // updateRuntimeUp polls the runtime's status, as the kubelet does at start,
@@ -49,6 +63,7 @@ func (k *Kubelet) updateRuntimeUp(now time.Time) {
 	if err != nil || resp.GetStatus() == nil {
 		return // the sanity check failed: the last good sync ages
 	}
+	k.runtimeState.handlers = resp.GetRuntimeHandlers()
 	var runtimeReady, networkReady *RuntimeCondition
 	for _, c := range resp.GetStatus().GetConditions() {
 		cond := &RuntimeCondition{Type: c.GetType(), Status: c.GetStatus(), Reason: c.GetReason(), Message: c.GetMessage()}

@@ -24,15 +24,9 @@ type settings struct {
 	port                  int32
 	// containerCheckpoint is the ContainerCheckpoint feature gate.
 	containerCheckpoint bool
-	// authorizationMode is the kubelet API's: AlwaysAllow or Webhook.
-	authorizationMode string
 	// sysctls is the sysctl allowlist: the kernel's safe sysctls and
 	// allowedUnsafeSysctls.
 	sysctls *kernel.Allowlist
-	kernel  kernel.Version
-	// userNamespaces and recursiveReadOnlyMounts are what the runtime
-	// handler supports on this kernel.
-	userNamespaces, recursiveReadOnlyMounts bool
 	// memoryBackedVolumesOnDisk: swap is on and tmpfs cannot refuse it,
 	// so memory-backed volumes may be swapped out.
 	memoryBackedVolumesOnDisk bool
@@ -49,10 +43,7 @@ func newSettings(c *Config) (settings, error) {
 		maxPods:               int64(kc.MaxPods),
 		port:                  kc.Port,
 		containerCheckpoint:   config.FeatureEnabled(kc.FeatureGates, config.GateContainerCheckpoint),
-		authorizationMode:     string(kc.Authorization.Mode),
-	}
-	if kc.NodeLeaseDurationSeconds != 0 {
-		s.leaseDurationSeconds = kc.NodeLeaseDurationSeconds
+		leaseDurationSeconds:  kc.NodeLeaseDurationSeconds,
 	}
 	var err error
 	if s.systemReserved, err = reservation(kc.SystemReserved); err != nil {
@@ -61,15 +52,15 @@ func newSettings(c *Config) (settings, error) {
 	if s.kubeReserved, err = reservation(kc.KubeReserved); err != nil {
 		return s, fmt.Errorf("node %s: kubeReserved: %w", c.Name, err)
 	}
-	if s.kernel, err = kernel.Parse(c.KernelVersion); err != nil {
+	kv, err := kernel.Parse(c.KernelVersion)
+	if err != nil {
 		return s, fmt.Errorf("node %s: %w", c.Name, err)
 	}
-	if s.sysctls, err = kernel.NewAllowlist(s.kernel, kc.AllowedUnsafeSysctls); err != nil {
+	if s.sysctls, err = kernel.NewAllowlist(kv, kc.AllowedUnsafeSysctls); err != nil {
 		return s, fmt.Errorf("node %s: allowedUnsafeSysctls: %w", c.Name, err)
 	}
-	s.userNamespaces, s.recursiveReadOnlyMounts = kernel.RuntimeFeatures(s.kernel)
 	failSwapOn := kc.FailSwapOn == nil || *kc.FailSwapOn
-	if s.memoryBackedVolumesOnDisk, err = kernel.CheckSwap(s.kernel, c.Swap, failSwapOn); err != nil {
+	if s.memoryBackedVolumesOnDisk, err = kernel.CheckSwap(kv, c.Swap, failSwapOn); err != nil {
 		return s, fmt.Errorf("node %s: %w", c.Name, err)
 	}
 	failCgroupV1 := kc.FailCgroupV1 != nil && *kc.FailCgroupV1

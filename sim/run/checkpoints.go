@@ -2,16 +2,14 @@ package run
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nodesim/nodesim/node"
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/sim/controlplane"
@@ -76,7 +74,7 @@ func (f *faults) restore(now time.Time, st scenarios.Step) {
 			Namespace:   c.pod.Namespace,
 			Name:        c.pod.Name + "-restored",
 			Labels:      map[string]string{},
-			Annotations: map[string]string{RestoredFromAnnotation: f.w.fleet.tracePath(c.path)},
+			Annotations: map[string]string{RestoredFromAnnotation: node.TracePath(f.w.fleet.stateDir, c.path)},
 		},
 		Spec: *c.pod.Spec.DeepCopy(),
 	}
@@ -93,7 +91,7 @@ func (f *faults) restore(now time.Time, st scenarios.Step) {
 	}
 	created, err := f.w.client.CoreV1().Pods(pod.Namespace).Create(context.Background(), pod, metav1.CreateOptions{})
 	if err != nil {
-		f.w.engine.Trace(sim.Record{Event: sim.EventFaultEnded, Type: st.Do, Pod: st.Pod, Node: st.Node, Error: traceAPIError(err)})
+		f.w.engine.Trace(sim.Record{Event: sim.EventFaultEnded, Type: st.Do, Pod: st.Pod, Node: st.Node, Error: node.TraceError(err)})
 		return
 	}
 	f.w.observer.controllerWrote("pods", created)
@@ -142,23 +140,4 @@ func (f *faults) setDeviceHealth(now time.Time, name string, st scenarios.Step, 
 	if err := plugin.SetHealthy(ctx, healthy); err != nil {
 		f.w.fail(fmt.Errorf("node %s: deviceHealth: %w", name, err))
 	}
-}
-
-// traceAPIError is a failed request in the trace: the API's own message,
-// which names no address.
-func traceAPIError(err error) string {
-	var status apierrors.APIStatus
-	if errors.As(err, &status) {
-		return status.Status().Message
-	}
-	return "request failed"
-}
-
-// tracePath is a path under the state dir as the trace shows it: relative
-// to the state dir, so that traces do not depend on where a run writes.
-func (fl *fleet) tracePath(path string) string {
-	if rel, err := filepath.Rel(fl.stateDir, path); err == nil && !strings.HasPrefix(rel, "..") {
-		return filepath.ToSlash(rel)
-	}
-	return filepath.Base(path)
 }
