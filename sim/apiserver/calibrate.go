@@ -8,7 +8,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // Calibration of the raw etcd write rate: the ceiling the API server's
@@ -26,13 +25,11 @@ const (
 
 // MeasureEtcdPuts measures raw puts per second into the server's embedded
 // etcd from CalibrationWriters concurrent writers for d, each rewriting its
-// own key, and deletes the keys afterwards.
+// own key, and deletes the keys afterwards. The writers use the API
+// server's own in-process etcd client, so the ceiling and the API server's
+// writes take the same path into etcd.
 func (s *Server) MeasureEtcdPuts(ctx context.Context, d time.Duration) (float64, error) {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{s.etcdURL}, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		return 0, fmt.Errorf("calibrate etcd: %w", err)
-	}
-	defer cli.Close()
+	cli := s.storage.client
 	value := string(make([]byte, calibrationValueSize))
 	var puts, failed atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, d)

@@ -121,6 +121,7 @@ type Server struct {
 	adminToken string
 	etcd       *embed.Etcd
 	etcdURL    string
+	storage    *inProcessStorage
 	// handler is the full handler chain, for in-process clients.
 	handler  http.Handler
 	cancel   context.CancelFunc
@@ -319,6 +320,8 @@ func (s *Server) applyStorage(c *genericapiserver.Config, scheme *runtime.Scheme
 	etcdOptions := genericoptions.NewEtcdOptions(backend)
 	etcdOptions.DefaultStorageMediaType = runtime.ContentTypeProtobuf
 	etcdOptions.EnableGarbageCollection = false
+	// The in-process stores run their own compactor (inProcessStorage).
+	etcdOptions.StorageConfig.CompactionInterval = 0
 
 	resources := serverstorage.NewResourceConfig()
 	resources.EnableVersions(corev1.SchemeGroupVersion, coordinationv1.SchemeGroupVersion, policyv1.SchemeGroupVersion)
@@ -326,7 +329,12 @@ func (s *Server) applyStorage(c *genericapiserver.Config, scheme *runtime.Scheme
 		etcdOptions.StorageConfig, etcdOptions.DefaultStorageMediaType, codecs,
 		serverstorage.NewDefaultResourceEncodingConfigForEffectiveVersion(scheme, c.EffectiveVersion),
 		resources, nil)
-	return etcdOptions.ApplyWithStorageFactoryTo(factory, c)
+	if err := etcdOptions.ApplyWithStorageFactoryTo(factory, c); err != nil {
+		return err
+	}
+	s.storage = newInProcessStorage(c.RESTOptionsGetter, s.etcd.Server, clock.RealClock{})
+	c.RESTOptionsGetter = s.storage
+	return nil
 }
 
 // disableMemoryHungryFeatures turns off ListFromCacheSnapshot (beta, on by
@@ -482,6 +490,10 @@ func (s *Server) Stop() error {
 }
 
 func (s *Server) cleanup() {
+	if s.storage != nil {
+		s.storage.close()
+		s.storage = nil
+	}
 	if s.etcd != nil {
 		s.etcd.Close()
 		s.etcd = nil
