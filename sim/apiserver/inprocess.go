@@ -2,10 +2,14 @@ package apiserver
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strconv"
 
+	"k8s.io/apimachinery/pkg/util/sets"
+	apirequest "k8s.io/apiserver/pkg/endpoints/request"
+	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	restclient "k8s.io/client-go/rest"
 )
 
@@ -30,11 +34,33 @@ func (s *Server) InProcessConfig() *restclient.Config {
 // http.Handler.
 type handlerTransport struct{ handler http.Handler }
 
+// inProcessKey marks the context of a request made through
+// handlerTransport.
+type inProcessKey struct{}
+
+// longRunning is the server's LongRunningFunc: kube-apiserver's (watches,
+// proxies, logs, exec, attach and port forwarding) and every in-process
+// request. The server's timeout filter runs each request that is not
+// long-running on a goroutine of its own, so as to answer 504 while the
+// handler goes on; that goroutine's stack grows through the whole handler
+// chain, a few copies a request and a twentieth of the CPU of every
+// write. An in-process request gets the same deadline from its transport
+// instead, on the caller's goroutine.
+func longRunning() apirequest.LongRunningRequestCheck {
+	kubeAPIServer := genericfilters.BasicLongRunningRequestCheck(
+		sets.NewString("watch", "proxy"), sets.NewString("attach", "exec", "proxy", "log", "portforward"))
+	return func(r *http.Request, info *apirequest.RequestInfo) bool {
+		return r.Context().Value(inProcessKey{}) != nil || kubeAPIServer(r, info)
+	}
+}
+
 func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}
-	in := req.Clone(req.Context())
+	ctx, cancel := context.WithTimeout(context.WithValue(req.Context(), inProcessKey{}, true), requestTimeout)
+	defer cancel()
+	in := req.Clone(ctx)
 	if in.Body == nil {
 		in.Body = http.NoBody
 	}

@@ -48,6 +48,9 @@ const (
 	DefaultBindAddress = "127.0.0.1"
 	// readyTimeout bounds how long Start waits for /readyz.
 	readyTimeout = 60 * time.Second
+	// requestTimeout is --request-timeout: how long a request that is not
+	// long-running may take.
+	requestTimeout = 60 * time.Second
 )
 
 // SystemNamespaces exist from the start, as in every cluster.
@@ -266,6 +269,8 @@ func (s *Server) build(cfg Config, listener net.Listener, etcdURL string) (*gene
 	// queue the heartbeats they are meant to measure.
 	c.MaxRequestsInFlight, c.MaxMutatingRequestsInFlight = 0, 0
 	c.FlowControl = nil
+	c.RequestTimeout = requestTimeout
+	c.LongRunningFunc = longRunning()
 
 	namer := openapinamer.NewDefinitionNamer(scheme)
 	c.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
