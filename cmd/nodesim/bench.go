@@ -155,10 +155,10 @@ func benchChild(cmd *cobra.Command, n int, d time.Duration, seed uint64) (*simru
 
 func printBenchTable(w io.Writer, results []*simrun.BenchResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "nodes\tspeedup\twall s\tAPI writes/s\tetcd puts/s\tefficiency\tregistered+Ready s\tpeak RSS MiB\tlease writes/vs\tstatus writes/vs\tlease B/vs\tstatus B/vs\t")
+	fmt.Fprintln(tw, "nodes\tspeedup\twall s\tAPI writes/s\tetcd puts/s\tefficiency\tCPU ms/write\tregistered+Ready s\tpeak RSS MiB\tlease writes/vs\tstatus writes/vs\tlease B/vs\tstatus B/vs\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%d\t%.1fx\t%.1f\t%.0f\t%.0f\t%.2f\t%.1f\t%.0f\t%.1f\t%.2f\t%.0f\t%.0f\t\n",
-			r.Nodes, r.Speedup, r.WallSeconds, r.APIWritesPerSecond, r.EtcdPutsPerSecond, r.Efficiency,
+		fmt.Fprintf(tw, "%d\t%.1fx\t%.1f\t%.0f\t%.0f\t%.2f\t%.3f\t%.1f\t%.0f\t%.1f\t%.2f\t%.0f\t%.0f\t\n",
+			r.Nodes, r.Speedup, r.WallSeconds, r.APIWritesPerSecond, r.EtcdPutsPerSecond, r.Efficiency, r.CPUPerWrite,
 			r.RegistrationSeconds, float64(r.RSSBytes)/(1<<20),
 			float64(r.LeaseWrites)/r.VirtualSeconds, float64(r.StatusWrites)/r.VirtualSeconds,
 			float64(r.LeaseBytes)/r.VirtualSeconds, float64(r.StatusBytes)/r.VirtualSeconds)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"k8s.io/client-go/kubernetes"
+	restclient "k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 )
 
@@ -39,7 +40,18 @@ func runTests(m *testing.M) int {
 // newClient is a client of the shared server; protobuf when asked.
 func newClient(t testing.TB, protobuf bool) kubernetes.Interface {
 	t.Helper()
-	cfg := testServer.RESTConfig()
+	return clientFor(t, testServer.RESTConfig(), protobuf)
+}
+
+// eachTransport runs f as a subtest with a protobuf client over the
+// network and one in process, each with a suffix for the names it creates.
+func eachTransport(t *testing.T, f func(t *testing.T, c kubernetes.Interface, suffix string)) {
+	t.Run("network", func(t *testing.T) { f(t, newClient(t, true), "-net") })
+	t.Run("in-process", func(t *testing.T) { f(t, clientFor(t, testServer.InProcessConfig(), true), "-inproc") })
+}
+
+func clientFor(t testing.TB, cfg *restclient.Config, protobuf bool) kubernetes.Interface {
+	t.Helper()
 	if protobuf {
 		cfg.ContentType = "application/vnd.kubernetes.protobuf"
 		cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"

@@ -405,8 +405,12 @@ func TestLeaseUpdateNeedsResourceVersion(t *testing.T) {
 }
 
 func TestInformerSeesAddUpdateDelete(t *testing.T) {
-	c := newClient(t, true)
+	eachTransport(t, testInformerSeesAddUpdateDelete)
+}
+
+func testInformerSeesAddUpdateDelete(t *testing.T, c kubernetes.Interface, suffix string) {
 	ctx := ctxT(t)
+	name := "informed" + suffix
 	factory := informers.NewSharedInformerFactoryWithOptions(c, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.LabelSelector = "informer-test=yes"
 	}))
@@ -432,18 +436,18 @@ func TestInformerSeesAddUpdateDelete(t *testing.T) {
 	factory.Start(ctx.Done())
 	factory.WaitForCacheSync(ctx.Done())
 
-	n := testNode("informed")
+	n := testNode(name)
 	n.Labels["informer-test"] = "yes"
 	if _, err := c.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CoreV1().Nodes().Patch(ctx, "informed", types.MergePatchType, []byte(`{"spec":{"unschedulable":true}}`), metav1.PatchOptions{}); err != nil {
+	if _, err := c.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"unschedulable":true}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.CoreV1().Nodes().Delete(ctx, "informed", metav1.DeleteOptions{}); err != nil {
+	if err := c.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	want := "add informed,update informed,delete informed"
+	want := "add " + name + ",update " + name + ",delete " + name
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()
@@ -460,23 +464,26 @@ func TestInformerSeesAddUpdateDelete(t *testing.T) {
 }
 
 func TestWatchResumesFromResourceVersion(t *testing.T) {
-	c := newClient(t, true)
+	eachTransport(t, testWatchResumesFromResourceVersion)
+}
+
+func testWatchResumesFromResourceVersion(t *testing.T, c kubernetes.Interface, suffix string) {
 	ctx := ctxT(t)
 	ns := corev1.NamespaceNodeLease
 	mk := func(name string) *coordinationv1.Lease {
-		return &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"watch-test": "yes"}},
+		return &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"watch-test": "yes" + suffix}},
 			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(name)}}
 	}
-	first, err := c.CoordinationV1().Leases(ns).Create(ctx, mk("w-1"), metav1.CreateOptions{})
+	first, err := c.CoordinationV1().Leases(ns).Create(ctx, mk("w-1" + suffix), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"w-2", "w-3"} {
+	for _, name := range []string{"w-2" + suffix, "w-3" + suffix} {
 		if _, err := c.CoordinationV1().Leases(ns).Create(ctx, mk(name), metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	w, err := c.CoordinationV1().Leases(ns).Watch(ctx, metav1.ListOptions{LabelSelector: "watch-test=yes", ResourceVersion: first.ResourceVersion})
+	w, err := c.CoordinationV1().Leases(ns).Watch(ctx, metav1.ListOptions{LabelSelector: "watch-test=yes" + suffix, ResourceVersion: first.ResourceVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,8 +500,8 @@ func TestWatchResumesFromResourceVersion(t *testing.T) {
 			t.Fatalf("watch from rv %s saw only %v", first.ResourceVersion, got)
 		}
 	}
-	if strings.Join(got, ",") != "w-2,w-3" {
-		t.Fatalf("resumed watch saw %v, want w-2,w-3 (not w-1)", got)
+	if want := "w-2" + suffix + ",w-3" + suffix; strings.Join(got, ",") != want {
+		t.Fatalf("resumed watch saw %v, want %s (not w-1)", got, want)
 	}
 }
 
@@ -573,5 +580,44 @@ func TestStartErrorsSayWhich(t *testing.T) {
 	_, err = Start(ctxT(t), Config{BindAddress: "not-an-ip"})
 	if err == nil || !asStartError(err, &se) || se.What != "bind address" {
 		t.Fatalf("bad bind address: %v", err)
+	}
+}
+
+// An in-process watch streams events as they happen and its handler ends
+// when the client closes the body.
+func TestInProcessWatchEndsWhenClosed(t *testing.T) {
+	ctx := ctxT(t)
+	ended := make(chan struct{})
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		testServer.handler.ServeHTTP(w, r)
+		if isWatch(r) {
+			close(ended)
+		}
+	})
+	cfg := testServer.InProcessConfig()
+	cfg.Transport = handlerTransport{handler: handler}
+	c := clientFor(t, cfg, true)
+	ns := corev1.NamespaceNodeLease
+	w, err := c.CoordinationV1().Leases(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=streamed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "streamed", Namespace: ns}}
+	if _, err := c.CoordinationV1().Leases(ns).Create(ctx, lease, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-w.ResultChan():
+		if ev.Type != watch.Added || ev.Object.(*coordinationv1.Lease).Name != "streamed" {
+			t.Fatalf("event %s %v", ev.Type, ev.Object)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event on the in-process watch")
+	}
+	w.Stop()
+	select {
+	case <-ended:
+	case <-ctx.Done():
+		t.Fatal("the watch's handler went on after the client closed it")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -59,6 +60,8 @@ type BenchResult struct {
 	Efficiency          float64 `json:"efficiency"`
 	RegistrationSeconds float64 `json:"registrationSeconds"`
 	RSSBytes            int64   `json:"rssBytes"`
+	CPUSeconds          float64 `json:"cpuSeconds"`
+	CPUPerWrite         float64 `json:"cpuMillisecondsPerWrite"`
 	LeaseWrites         int64   `json:"leaseWrites"`
 	StatusWrites        int64   `json:"statusWrites"`
 	LeaseBytes          int64   `json:"leaseBytes"`
@@ -118,7 +121,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(stateDir)
-	wallStart := time.Now()
+	wallStart, cpuStart := time.Now(), processCPU()
 	w, err := newWorld(ctx, sc, server, sim.Config{Seed: o.Seed, Trace: io.Discard}, worldOptions{controlPlane: true, stateDir: stateDir})
 	if err != nil {
 		return nil, err
@@ -147,7 +150,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		}
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	wall := time.Since(wallStart).Seconds()
+	wall, cpu := time.Since(wallStart).Seconds(), (processCPU() - cpuStart).Seconds()
 	if o.HeapProfile != nil {
 		runtime.GC()
 		if err := pprof.WriteHeapProfile(o.HeapProfile); err != nil {
@@ -165,10 +168,14 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		EtcdPutsPerSecond:   etcdPuts,
 		RegistrationSeconds: registration.Seconds(),
 		RSSBytes:            peakRSS(),
+		CPUSeconds:          cpu,
 		LeaseWrites:         sumVerbs(writes["leases"]),
 		StatusWrites:        sumVerbs(writes["nodes/status"]),
 		LeaseBytes:          sumVerbs(bytes["leases"]),
 		StatusBytes:         sumVerbs(bytes["nodes/status"]),
+	}
+	if total > 0 {
+		r.CPUPerWrite = 1000 * cpu / float64(total)
 	}
 	if etcdPuts > 0 {
 		r.Efficiency = r.APIWritesPerSecond / etcdPuts
@@ -194,6 +201,15 @@ func sumVerbs(m map[string]int64) int64 {
 		n += v
 	}
 	return n
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS is the process's peak resident set size (VmHWM), or 0 where

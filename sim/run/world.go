@@ -79,13 +79,13 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	w.faults = newFaults(w)
 	w.traffic.fault = w.faults.roundTrip
 	o.metrics.observeRequests(w.traffic) // metrics hook: every API request
-	rest := simClientConfig(backend.RESTConfig(), w.traffic)
+	// Every request of the simulation (heartbeats, watches, the control
+	// plane's writes) skips the network when the server is embedded.
+	rest := simClientConfig(backend.InProcessConfig(), w.traffic)
 	if w.client, err = kubernetes.NewForConfig(rest); err != nil {
 		return nil, err
 	}
-	// The kubelets' requests (every heartbeat) skip the network when the
-	// server is embedded; the watches stay on it.
-	kubeletClients, err := newClients(simClientConfig(backend.InProcessConfig(), w.traffic))
+	kubeletClients, err := newClients(rest)
 	if err != nil {
 		return nil, err
 	}
