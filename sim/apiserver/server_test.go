@@ -474,7 +474,7 @@ func testWatchResumesFromResourceVersion(t *testing.T, c kubernetes.Interface, s
 		return &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"watch-test": "yes" + suffix}},
 			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(name)}}
 	}
-	first, err := c.CoordinationV1().Leases(ns).Create(ctx, mk("w-1" + suffix), metav1.CreateOptions{})
+	first, err := c.CoordinationV1().Leases(ns).Create(ctx, mk("w-1"+suffix), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
