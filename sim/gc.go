@@ -3,6 +3,8 @@ package sim
 import (
 	"os"
 	"runtime/debug"
+	"syscall"
+	"time"
 )
 
 // gcPercent is the collector's target when GOGC is not set: a simulation
@@ -30,4 +32,15 @@ func TuneGC() {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(memoryLimit)
 	}
+}
+
+// ProcessCPU is the CPU time (user and system) the process has used, or 0
+// where the system does not tell: the cost of a benchmark on a machine
+// whose speed varies.
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

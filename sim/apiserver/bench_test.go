@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+
+	"github.com/nodesim/nodesim/sim"
 )
 
 // benchWorkers is how many clients write at once, each its own lease, as a
@@ -57,7 +58,7 @@ func benchLeaseUpdates(b *testing.B, cfg *restclient.Config, prefix string) {
 	var next atomic.Int64
 	var failed atomic.Int64
 	b.ResetTimer()
-	start, cpuStart := time.Now(), processCPU()
+	start, cpuStart := time.Now(), sim.ProcessCPU()
 	var wg sync.WaitGroup
 	for w := range benchWorkers {
 		wg.Add(1)
@@ -78,7 +79,7 @@ func benchLeaseUpdates(b *testing.B, cfg *restclient.Config, prefix string) {
 	}
 	wg.Wait()
 	apiRate := float64(b.N) / time.Since(start).Seconds()
-	cpu := processCPU() - cpuStart
+	cpu := sim.ProcessCPU() - cpuStart
 	b.StopTimer()
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d lease updates failed", n)
@@ -91,13 +92,4 @@ func benchLeaseUpdates(b *testing.B, cfg *restclient.Config, prefix string) {
 	b.ReportMetric(etcdRate, "etcd-puts/s")
 	b.ReportMetric(apiRate/etcdRate, "efficiency")
 	b.ReportMetric(1000*cpu.Seconds()/float64(b.N), "cpu-ms/write")
-}
-
-// processCPU is the CPU time (user and system) the process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -9,7 +9,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -121,7 +120,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(stateDir)
-	wallStart, cpuStart := time.Now(), processCPU()
+	wallStart, cpuStart := time.Now(), sim.ProcessCPU()
 	w, err := newWorld(ctx, sc, server, sim.Config{Seed: o.Seed, Trace: io.Discard}, worldOptions{controlPlane: true, stateDir: stateDir})
 	if err != nil {
 		return nil, err
@@ -150,7 +149,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		}
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	wall, cpu := time.Since(wallStart).Seconds(), (processCPU() - cpuStart).Seconds()
+	wall, cpu := time.Since(wallStart).Seconds(), (sim.ProcessCPU() - cpuStart).Seconds()
 	if o.HeapProfile != nil {
 		runtime.GC()
 		if err := pprof.WriteHeapProfile(o.HeapProfile); err != nil {
@@ -201,15 +200,6 @@ func sumVerbs(m map[string]int64) int64 {
 		n += v
 	}
 	return n
-}
-
-// processCPU is the CPU time (user and system) the process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS is the process's peak resident set size (VmHWM), or 0 where
