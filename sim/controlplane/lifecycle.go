@@ -149,8 +149,7 @@ func (c *NodeLifecycle) monitor(now time.Time) {
 	}
 
 	zoneConditions := map[string][]*corev1.NodeCondition{}
-	for _, n := range nodes {
-		node := n.DeepCopy()
+	for _, node := range nodes {
 		observed, current, written := c.tryUpdateNodeHealth(now, node)
 		if written != nil {
 			node = written
@@ -171,7 +170,8 @@ func (c *NodeLifecycle) monitor(now time.Time) {
 
 // tryUpdateNodeHealth updates the probe times from the node's Ready
 // heartbeat and its lease, and past the grace period marks the node's
-// conditions Unknown.
+// conditions Unknown. node is the watch's and stays as it is: it is copied
+// only to be written.
 func (c *NodeLifecycle) tryUpdateNodeHealth(now time.Time, node *corev1.Node) (observed corev1.NodeCondition, current *corev1.NodeCondition, written *corev1.Node) {
 	h := c.health[node.Name]
 	current = findCondition(node.Status.Conditions, corev1.NodeReady)
@@ -213,6 +213,7 @@ func (c *NodeLifecycle) tryUpdateNodeHealth(now time.Time, node *corev1.Node) (o
 	if !now.After(h.probe.Add(grace)) {
 		return observed, current, nil
 	}
+	node = node.DeepCopy()
 	t := metav1.NewTime(now)
 	for _, typ := range []corev1.NodeConditionType{corev1.NodeReady, corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure} {
 		cond := findCondition(node.Status.Conditions, typ)
