@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/kubernetes"
 	"go.etcd.io/etcd/server/v3/etcdserver"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
@@ -34,7 +35,11 @@ const compactionInterval = 5 * time.Minute
 // (quota, auth and MVCC as for a remote client).
 type inProcessStorage struct {
 	generic.RESTOptionsGetter
+	// client is the stores' client, timing each call as the request's etcd
+	// latency as kube-apiserver's does; raw is the same without, for
+	// measuring etcd itself (MeasureEtcdPuts).
 	client    *kubernetes.Client
+	raw       *clientv3.Client
 	compactor etcd3Compactor
 }
 
@@ -49,10 +54,12 @@ type etcd3Compactor interface {
 // prefixes, resource encodings) so that its stores use an in-process
 // client of s, compacted every compactionInterval of c.
 func newInProcessStorage(getter generic.RESTOptionsGetter, s *etcdserver.EtcdServer, c clock.Clock) *inProcessStorage {
-	client := &kubernetes.Client{Client: v3client.New(s)}
+	tracked := v3client.New(s)
+	tracked.KV = etcd3.NewETCDLatencyTracker(tracked.KV)
+	client := &kubernetes.Client{Client: tracked}
 	client.Kubernetes = client
-	return &inProcessStorage{RESTOptionsGetter: getter, client: client,
-		compactor: etcd3.NewCompactor(client.Client, compactionInterval, c, nil)}
+	return &inProcessStorage{RESTOptionsGetter: getter, client: client, raw: v3client.New(s),
+		compactor: etcd3.NewCompactor(tracked, compactionInterval, c, nil)}
 }
 
 // GetRESTOptions is the factory's options with the in-process store.
@@ -114,4 +121,5 @@ func (p *inProcessStorage) decorate(config *storagebackend.ConfigForResource, re
 func (p *inProcessStorage) close() {
 	p.compactor.Stop()
 	p.client.Close()
+	p.raw.Close()
 }
