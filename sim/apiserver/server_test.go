@@ -584,7 +584,10 @@ func TestStartErrorsSayWhich(t *testing.T) {
 }
 
 // An in-process watch streams events as they happen and its handler ends
-// when the client closes the body.
+// when the client closes the body. It starts at the latest revision,
+// which a write to another resource has just moved past the lease watch
+// cache's: the cache must learn of it from etcd's progress notifications
+// (else: 504 "Too large resource version" after 3 s).
 func TestInProcessWatchEndsWhenClosed(t *testing.T) {
 	ctx := ctxT(t)
 	ended := make(chan struct{})
@@ -598,6 +601,13 @@ func TestInProcessWatchEndsWhenClosed(t *testing.T) {
 	cfg.Transport = handlerTransport{handler: handler}
 	c := clientFor(t, cfg, true)
 	ns := corev1.NamespaceNodeLease
+	if _, err := c.CoreV1().Nodes().Create(ctx, testNode("moves-the-revision"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.CoreV1().Nodes().Delete(context.Background(), "moves-the-revision", metav1.DeleteOptions{})
+		c.CoordinationV1().Leases(ns).Delete(context.Background(), "streamed", metav1.DeleteOptions{})
+	})
 	w, err := c.CoordinationV1().Leases(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=streamed"})
 	if err != nil {
 		t.Fatal(err)

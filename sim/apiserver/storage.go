@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/apiserver/pkg/storage/cacher"
 	"k8s.io/apiserver/pkg/storage/etcd3"
+	etcdfeature "k8s.io/apiserver/pkg/storage/feature"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
 	"k8s.io/apiserver/pkg/storage/storagebackend/factory"
 	"k8s.io/apiserver/pkg/storage/value/encrypt/identity"
@@ -58,9 +60,21 @@ func newInProcessStorage(getter generic.RESTOptionsGetter, s *etcdserver.EtcdSer
 	tracked.KV = etcd3.NewETCDLatencyTracker(tracked.KV)
 	client := &kubernetes.Client{Client: tracked}
 	client.Kubernetes = client
+	// The stores learn whether etcd answers watch progress requests (which
+	// the watch cache needs to serve a watch or list at the latest
+	// revision when its resource has had no recent write) by asking each
+	// endpoint of their client for etcd's version; the in-process client
+	// has no endpoint, so the checker is shown the one it reaches.
+	etcdfeature.DefaultFeatureSupportChecker.CheckClient(context.Background(), inProcessEndpoint{tracked}, storage.RequestWatchProgress)
 	return &inProcessStorage{RESTOptionsGetter: getter, client: client, raw: v3client.New(s),
 		compactor: etcd3.NewCompactor(tracked, compactionInterval, c, nil)}
 }
+
+// inProcessEndpoint is an in-process client with a name for its endpoint,
+// whose Status (etcd's version) it answers itself.
+type inProcessEndpoint struct{ *clientv3.Client }
+
+func (inProcessEndpoint) Endpoints() []string { return []string{"in-process"} }
 
 // GetRESTOptions is the factory's options with the in-process store.
 func (p *inProcessStorage) GetRESTOptions(resource schema.GroupResource, example runtime.Object) (generic.RESTOptions, error) {
