@@ -337,7 +337,7 @@ func (s *Server) applyStorage(c *genericapiserver.Config, scheme *runtime.Scheme
 	if err := etcdOptions.ApplyWithStorageFactoryTo(factory, c); err != nil {
 		return err
 	}
-	s.storage = newInProcessStorage(c.RESTOptionsGetter, s.etcd.Server, clock.RealClock{})
+	s.storage = newInProcessStorage(c.RESTOptionsGetter, s.etcd.Server)
 	c.RESTOptionsGetter = s.storage
 	return nil
 }

@@ -54,8 +54,9 @@ type etcd3Compactor interface {
 
 // newInProcessStorage wraps getter (the storage factory's options: codecs,
 // prefixes, resource encodings) so that its stores use an in-process
-// client of s, compacted every compactionInterval of c.
-func newInProcessStorage(getter generic.RESTOptionsGetter, s *etcdserver.EtcdServer, c clock.Clock) *inProcessStorage {
+// client of s, compacted every compactionInterval of wall time, as
+// kube-apiserver's.
+func newInProcessStorage(getter generic.RESTOptionsGetter, s *etcdserver.EtcdServer) *inProcessStorage {
 	tracked := v3client.New(s)
 	tracked.KV = etcd3.NewETCDLatencyTracker(tracked.KV)
 	client := &kubernetes.Client{Client: tracked}
@@ -67,7 +68,7 @@ func newInProcessStorage(getter generic.RESTOptionsGetter, s *etcdserver.EtcdSer
 	// has no endpoint, so the checker is shown the one it reaches.
 	etcdfeature.DefaultFeatureSupportChecker.CheckClient(context.Background(), inProcessEndpoint{tracked}, storage.RequestWatchProgress)
 	return &inProcessStorage{RESTOptionsGetter: getter, client: client, raw: v3client.New(s),
-		compactor: etcd3.NewCompactor(tracked, compactionInterval, c, nil)}
+		compactor: etcd3.NewCompactor(tracked, compactionInterval, clock.RealClock{}, nil)}
 }
 
 // inProcessEndpoint is an in-process client with a name for its endpoint,
