@@ -14,10 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 
-	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
-	restclient "k8s.io/client-go/rest"
-
 	"github.com/nodesim/nodesim/node"
 	"github.com/nodesim/nodesim/node/devices"
 	"github.com/nodesim/nodesim/node/kernel"
@@ -116,23 +112,6 @@ func (m *member) close() {
 		m.devices.Close()
 	}
 	m.runtime.Close()
-}
-
-// newClients builds the kubelets' API clients on one connection pool.
-func newClients(cfg *restclient.Config) (node.Clients, error) {
-	httpClient, err := restclient.HTTPClientFor(cfg)
-	if err != nil {
-		return node.Clients{}, fmt.Errorf("kubelet clients: %w", err)
-	}
-	core, err := corev1client.NewForConfigAndClient(cfg, httpClient)
-	if err != nil {
-		return node.Clients{}, fmt.Errorf("kubelet clients: %w", err)
-	}
-	coordination, err := coordinationv1client.NewForConfigAndClient(cfg, httpClient)
-	if err != nil {
-		return node.Clients{}, fmt.Errorf("kubelet clients: %w", err)
-	}
-	return node.Clients{Core: core, Coordination: coordination}, nil
 }
 
 // newFleet builds and starts a kubelet per node of every pool, in file

@@ -13,6 +13,7 @@ import (
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/nodesim/nodesim/node"
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/sim/apiserver"
@@ -85,10 +86,7 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	if w.client, err = kubernetes.NewForConfig(rest); err != nil {
 		return nil, err
 	}
-	kubeletClients, err := newClients(rest)
-	if err != nil {
-		return nil, err
-	}
+	kubeletClients := node.Clients{Core: w.client.CoreV1(), Coordination: w.client.CoordinationV1()}
 	if err := w.startInformers(ctx); err != nil {
 		return nil, err
 	}
