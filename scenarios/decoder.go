@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nodesim/nodesim/internal/levenshtein"
 )
 
 // maxWork bounds the YAML nodes Parse visits, counting each visit through an
@@ -337,32 +339,11 @@ func (d *decoder) fields(n *yaml.Node, path string, s schema) []entry {
 func suggest(key string, s schema) string {
 	all := append(slices.Clone(s.fields), s.later...)
 	for _, f := range all {
-		if strings.EqualFold(f, key) || (len(key) > 3 && editDistance(strings.ToLower(f), strings.ToLower(key)) <= 2) {
+		if strings.EqualFold(f, key) || (len(key) > 3 && levenshtein.Distance(strings.ToLower(f), strings.ToLower(key)) <= 2) {
 			return fmt.Sprintf(" (did you mean %q?)", f)
 		}
 	}
 	return "; known fields: " + strings.Join(s.fields, ", ")
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // sequence returns the items of a list node, aliases resolved.

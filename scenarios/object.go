@@ -13,6 +13,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/nodesim/nodesim/internal/levenshtein"
 )
 
 // decodeObject decodes a YAML node into out, a pointer to a Kubernetes API
@@ -308,7 +310,7 @@ func suggestField(key string, fields map[string]reflect.Type) string {
 	}
 	slices.Sort(names)
 	for _, f := range names {
-		if strings.EqualFold(f, key) || (len(key) > 3 && editDistance(strings.ToLower(f), strings.ToLower(key)) <= 2) {
+		if strings.EqualFold(f, key) || (len(key) > 3 && levenshtein.Distance(strings.ToLower(f), strings.ToLower(key)) <= 2) {
 			return fmt.Sprintf(" (did you mean %q?)", f)
 		}
 	}

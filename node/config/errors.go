@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+
+	"github.com/nodesim/nodesim/internal/levenshtein"
 )
 
 // Error is one problem of a configuration: in which document, at which
@@ -156,7 +158,7 @@ func suggest(path []string) string {
 		if strings.EqualFold(f, key) {
 			return fmt.Sprintf(" (did you mean %q?)", f)
 		}
-		if d := editDistance(strings.ToLower(f), strings.ToLower(key)); len(key) > 3 && d < bestDist {
+		if d := levenshtein.Distance(strings.ToLower(f), strings.ToLower(key)); len(key) > 3 && d < bestDist {
 			best, bestDist = f, d
 		}
 	}
@@ -242,25 +244,4 @@ func collectJSON(t reflect.Type, names *[]string) {
 			*names = append(*names, name)
 		}
 	}
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
