@@ -7,7 +7,7 @@ PKGS    := ./...
 RACE    ?= 1
 TESTFLAGS ?= -timeout 15m
 
-.PHONY: help build run serve test vet tidy-check openapi bench dashboards clean
+.PHONY: help build run serve test vet tidy-check bench dashboards clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,8 +31,6 @@ vet: ## go vet and gofmt
 tidy-check: ## go mod tidy leaves no diff
 	$(GO) mod tidy -diff
 
-openapi: ## regenerate sim/apiserver/openapi from the k8s.io/api types
-	hack/update-openapi.sh
 
 bench: build ## the scale benchmarks: nodesim bench at 1k/5k/10k nodes, then the go benchmarks (Lease writes vs etcd, checkpoints, kubelet servers, the 3x1,000-node zone outage); about 30 min
 	./$(BIN) bench

@@ -25,7 +25,9 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
@@ -130,18 +132,45 @@ func newFakeKubelet() *fakeKubelet {
 	}
 }
 
-// testAuthorizer is the API server's Config.Authorizer of these tests:
+// grantTestUsers gives the users of these tests their rights through RBAC:
 // "checkpointer" may create nodes/checkpoint and nodes/proxy (at the API
 // server), "pods-reader" may get nodes/pods only, everyone else nothing.
-func testAuthorizer(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
-	switch {
-	case a.GetUser().GetName() == "checkpointer" && a.GetVerb() == "create" && a.GetResource() == "nodes" &&
-		(a.GetSubresource() == "checkpoint" || a.GetSubresource() == "proxy"):
-		return authorizer.DecisionAllow, "", nil
-	case a.GetUser().GetName() == "pods-reader" && a.GetVerb() == "get" && a.GetResource() == "nodes" && a.GetSubresource() == "pods":
-		return authorizer.DecisionAllow, "", nil
+// It returns once the server's authorizer says so.
+func grantTestUsers(t *testing.T, admin kubernetes.Interface) {
+	t.Helper()
+	grants := map[string]rbacv1.PolicyRule{
+		"checkpointer": {Verbs: []string{"create"}, APIGroups: []string{""}, Resources: []string{"nodes/checkpoint", "nodes/proxy"}},
+		"pods-reader":  {Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"nodes/pods"}},
 	}
-	return authorizer.DecisionNoOpinion, "", nil
+	ctx := context.Background()
+	for user, rule := range grants {
+		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "test-" + user}, Rules: []rbacv1.PolicyRule{rule}}
+		if _, err := admin.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		binding := &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "test-" + user},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+		}
+		if _, err := admin.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: user, ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: rule.Verbs[0], Resource: "nodes", Subresource: strings.TrimPrefix(rule.Resources[0], "nodes/")},
+		}}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			got, err := admin.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+			if err == nil && got.Status.Allowed {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("RBAC does not allow %s %v: %v %+v", user, rule, err, got)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 }
 
 // kubeletEnv is an API server, one Node on it and that node's kubelet API.
@@ -158,7 +187,7 @@ func startKubeletEnv(t *testing.T) *kubeletEnv {
 	t.Helper()
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
-	api, err := apiserver.Start(context.Background(), apiserver.Config{Authorizer: authorizer.AuthorizerFunc(testAuthorizer)})
+	api, err := apiserver.Start(context.Background(), apiserver.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,6 +196,7 @@ func startKubeletEnv(t *testing.T) *kubeletEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	grantTestUsers(t, admin)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(api.CACert())
 	env := &kubeletEnv{api: api, admin: admin, backend: newFakeKubelet(), roots: roots}
@@ -582,7 +612,9 @@ func TestRequestAttributes(t *testing.T) {
 func TestStartServerErrors(t *testing.T) {
 	good := ServerConfig{
 		NodeName: "n", Address: "127.1.0.12:0", Certificate: tls.Certificate{Certificate: [][]byte{{1}}},
-		Authenticator: anyAuthenticator{}, Authorizer: authorizer.AuthorizerFunc(testAuthorizer), Backend: newFakeKubelet(),
+		Authenticator: anyAuthenticator{}, Authorizer: authorizer.AuthorizerFunc(func(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
+			return authorizer.DecisionNoOpinion, "", nil
+		}), Backend: newFakeKubelet(),
 	}
 	for _, c := range []struct {
 		name string

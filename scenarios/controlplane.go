@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/nodesim/nodesim/sim/apiserver"
 	"github.com/nodesim/nodesim/sim/controlplane"
+	"github.com/nodesim/nodesim/sim/kcm"
 )
 
 // Defaults of spec.controlPlane: those of kube-controller-manager (node
@@ -63,6 +65,11 @@ type ControlPlane struct {
 	// DefaultTolerationSeconds admission gives pods (>= 0).
 	DefaultNotReadyTolerationSeconds    int64
 	DefaultUnreachableTolerationSeconds int64
+	// Controllers is which controllers run, as --controllers says it
+	// (kube-controller-manager's syntax over nodesim's models and
+	// kube-controller-manager's controllers; sim/kcm); nil: the default,
+	// everything. The command line's --controllers takes precedence.
+	Controllers []string
 }
 
 // DefaultControlPlane returns the control plane settings of release
@@ -90,7 +97,7 @@ func DefaultControlPlane(version string) ControlPlane {
 var controlPlaneSchema = schema{fields: []string{
 	"nodeMonitorPeriod", "nodeMonitorGracePeriod", "nodeStartupGracePeriod",
 	"nodeEvictionRate", "secondaryNodeEvictionRate", "largeClusterSizeThreshold", "unhealthyZoneThreshold",
-	"defaultNotReadyTolerationSeconds", "defaultUnreachableTolerationSeconds",
+	"defaultNotReadyTolerationSeconds", "defaultUnreachableTolerationSeconds", "controllers",
 }}
 
 // controlPlane parses spec.controlPlane into c, which holds the defaults.
@@ -143,6 +150,18 @@ func (d *decoder) controlPlane(cp entry, path string, c *ControlPlane) {
 				}
 				c.LargeClusterSizeThreshold = int(v)
 			}
+		case "controllers":
+			var names []string
+			for i, item := range d.sequence(e.value, f) {
+				if name, ok := d.text(item, fmt.Sprintf("%s[%d]", f, i)); ok {
+					names = append(names, name)
+				}
+			}
+			if _, err := kcm.ParseControllers(names); err != nil {
+				d.addf(e.value.Line, f, "%v", err)
+				continue
+			}
+			c.Controllers = names
 		case "defaultNotReadyTolerationSeconds", "defaultUnreachableTolerationSeconds":
 			if v, ok := d.integer(e.value, f); ok {
 				if v < 0 {

@@ -85,13 +85,15 @@ func TestControlPlane(t *testing.T) {
     unhealthyZoneThreshold: 1
     defaultNotReadyTolerationSeconds: 0
     defaultUnreachableTolerationSeconds: 30
+    controllers: ["*", "-scheduler", "-nodelifecycle"]
 `)
 	want := scenarios.ControlPlane{
 		NodeMonitorPeriod: 2 * time.Second, NodeMonitorGracePeriod: 20 * time.Second, NodeStartupGracePeriod: 2 * time.Minute,
 		NodeEvictionRate: 1, SecondaryNodeEvictionRate: 0, LargeClusterSizeThreshold: 10, UnhealthyZoneThreshold: 1,
 		DefaultNotReadyTolerationSeconds: 0, DefaultUnreachableTolerationSeconds: 30,
+		Controllers: []string{"*", "-scheduler", "-nodelifecycle"},
 	}
-	if s.ControlPlane != want {
+	if !reflect.DeepEqual(s.ControlPlane, want) {
 		t.Errorf("control plane\n got %+v\nwant %+v", s.ControlPlane, want)
 	}
 
@@ -104,7 +106,7 @@ func TestControlPlane(t *testing.T) {
 		s := mustParse(t, strings.Replace(head, "spec:\n", "spec:\n  controlPlane: {nodeEvictionRate: 0.5}\n", 1)+"  kubernetesVersion: \""+tc.version+"\"\n")
 		want := scenarios.DefaultControlPlane(tc.version)
 		want.NodeEvictionRate = 0.5
-		if s.ControlPlane != want || want.NodeMonitorGracePeriod != tc.grace {
+		if !reflect.DeepEqual(s.ControlPlane, want) || want.NodeMonitorGracePeriod != tc.grace {
 			t.Errorf("%s: control plane %+v, want grace period %s", tc.version, s.ControlPlane, tc.grace)
 		}
 	}
@@ -117,7 +119,7 @@ func TestControlPlane(t *testing.T) {
 
 func TestEmptySections(t *testing.T) {
 	s := mustParse(t, head+"  controlPlane:\n  workloads: []\n  timeline:\n  expect: []\n")
-	if s.Workloads != nil || s.Timeline != nil || s.Expect != nil || s.ControlPlane != scenarios.DefaultControlPlane("1.37") {
+	if s.Workloads != nil || s.Timeline != nil || s.Expect != nil || !reflect.DeepEqual(s.ControlPlane, scenarios.DefaultControlPlane("1.37")) {
 		t.Errorf("empty sections: %+v", s)
 	}
 	if got := s.Check(nil, s.Duration); len(got) != 0 {
@@ -130,6 +132,7 @@ func TestControlPlaneErrors(t *testing.T) {
 		{"unknown field", head + "  controlPlane:\n    podEvictionTimeout: 5m\n", 11, "spec.controlPlane.podEvictionTimeout", `unknown field "podEvictionTimeout"`, 0},
 		{"misspelt field", head + "  controlPlane:\n    nodeMonitorGracePeriods: 5m\n", 11, "spec.controlPlane.nodeMonitorGracePeriods", `(did you mean "nodeMonitorGracePeriod"?)`, 0},
 		{"not a mapping", head + "  controlPlane: 5s\n", 10, "spec.controlPlane", `must be a mapping, not "5s"`, 0},
+		{"unknown controller", head + "  controlPlane:\n    controllers: [\"*\", \"-schedulr\"]\n", 11, "spec.controlPlane.controllers", `unknown controller "schedulr" (did you mean "scheduler"?)`, 0},
 		{"zero period", head + "  controlPlane:\n    nodeMonitorPeriod: 0s\n", 11, "spec.controlPlane.nodeMonitorPeriod", "must be more than 0", 0},
 		{"negative grace period", head + "  controlPlane:\n    nodeMonitorGracePeriod: -40s\n", 11, "spec.controlPlane.nodeMonitorGracePeriod", "must be more than 0", 0},
 		{"grace period without unit", head + "  controlPlane:\n    nodeStartupGracePeriod: 60\n", 11, "spec.controlPlane.nodeStartupGracePeriod", `invalid duration "60"`, 0},

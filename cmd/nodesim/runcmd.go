@@ -22,10 +22,11 @@ import (
 )
 
 type runOptions struct {
-	out   string
-	seed  int64
-	trace string
-	pace  string
+	out         string
+	seed        int64
+	controllers controllersFlag
+	trace       string
+	pace        string
 	// cpuProfile writes a CPU profile of the run (for performance work).
 	cpuProfile string
 	// metricsAddr, if set, serves /metrics there during the run.
@@ -57,6 +58,7 @@ one failed, 2 bad input.`,
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", metricsAddrUsage)
 	f.StringVar(&o.stateDir, "state-dir", "", "the nodes' root dirs: checkpoints, cri.sock, device-plugins/ (default OUT/kubelet)")
+	o.controllers.add(cmd)
 	return cmd
 }
 
@@ -72,7 +74,11 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	opts := simrun.Options{OutDir: o.out, TraceFull: o.trace == "full", Pace: pace, StateDir: o.stateDir}
+	controllers, err := o.controllers.value(cmd)
+	if err != nil {
+		return err
+	}
+	opts := simrun.Options{OutDir: o.out, TraceFull: o.trace == "full", Pace: pace, StateDir: o.stateDir, Controllers: controllers}
 	if opts.OutDir == "" {
 		opts.OutDir = filepath.Join("nodesim-out", sc.Name)
 	}

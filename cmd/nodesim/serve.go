@@ -27,6 +27,7 @@ type serveOptions struct {
 	pace            string
 	scenario        string
 	metricsAddr     string
+	controllers     controllersFlag
 }
 
 func newServeCommand() *cobra.Command {
@@ -42,7 +43,11 @@ and removes its temporary files.`,
 			if len(args) == 1 {
 				o.scenario = args[0]
 			}
-			return o.run(cmd.Context(), cmd.OutOrStdout())
+			controllers, err := o.controllers.value(cmd)
+			if err != nil {
+				return err
+			}
+			return o.run(cmd.Context(), cmd.OutOrStdout(), controllers)
 		},
 	}
 	f := cmd.Flags()
@@ -54,10 +59,11 @@ and removes its temporary files.`,
 	f.IntVar(&o.port, "port", 0, "port the embedded API server listens on (0: a free one)")
 	f.StringVar(&o.pace, "pace", "1X", "virtual time per wall time, e.g. 1X or 10X (an external cluster runs at 1X)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", metricsAddrUsage)
+	o.controllers.add(cmd)
 	return cmd
 }
 
-func (o *serveOptions) run(ctx context.Context, out io.Writer) error {
+func (o *serveOptions) run(ctx context.Context, out io.Writer, controllers []string) error {
 	sc, err := o.fleet()
 	if err != nil {
 		return badInput(err)
@@ -117,6 +123,7 @@ func (o *serveOptions) run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "nodesim: serving %d virtual nodes at %gX; interrupt (Ctrl-C) to stop\n", sc.NodeCount(), pace)
 	if err := simrun.Serve(ctx, sc, backend, simrun.ServeOptions{
 		Pace: pace, Start: time.Now(), MetricsListener: metricsListener, StateDir: filepath.Join(stateDir, simrun.StateDirName),
+		Controllers: controllers,
 	}); err != nil {
 		return err
 	}

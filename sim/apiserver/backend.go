@@ -24,6 +24,12 @@ type Backend interface {
 	// requests, in-process where the server runs in this process; it does
 	// not serve watches.
 	InProcessConfig() *restclient.Config
+	// IdentityConfig is InProcessConfig authenticated as user in groups,
+	// where the backend can issue that identity.
+	IdentityConfig(user string, groups ...string) (*restclient.Config, error)
+	// NodeConfig is the configuration of a node's kubelet: its identity
+	// system:node:<node> where the backend can issue it.
+	NodeConfig(node string) (*restclient.Config, error)
 	// WriteKubeconfig writes a kubeconfig that kubectl uses as is.
 	WriteKubeconfig(path string) error
 	// Stop releases what the backend holds.
@@ -65,6 +71,15 @@ func (e *External) RESTConfig() *restclient.Config { return restclient.CopyConfi
 
 // InProcessConfig is RESTConfig: the cluster is elsewhere.
 func (e *External) InProcessConfig() *restclient.Config { return e.RESTConfig() }
+
+// IdentityConfig is RESTConfig: nodesim cannot issue identities of a
+// cluster it did not start; every client acts as the kubeconfig's user.
+func (e *External) IdentityConfig(string, ...string) (*restclient.Config, error) {
+	return e.RESTConfig(), nil
+}
+
+// NodeConfig is RESTConfig, as IdentityConfig.
+func (e *External) NodeConfig(string) (*restclient.Config, error) { return e.RESTConfig(), nil }
 
 // WriteKubeconfig copies the kubeconfig nodesim was given.
 func (e *External) WriteKubeconfig(path string) error {

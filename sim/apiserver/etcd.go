@@ -2,8 +2,8 @@ package apiserver
 
 import (
 	"fmt"
-	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -15,25 +15,37 @@ import (
 // itself and serve.
 const etcdStartTimeout = 60 * time.Second
 
-// startEtcd runs a single-member etcd in dir, listening on loopback only.
-// fsync is off: a simulation is hermetic and thrown away, so durability buys
-// nothing and costs most of etcd's write latency.
-func startEtcd(dir string) (*embed.Etcd, string, error) {
-	clientURL, err := freeLoopbackURL()
-	if err != nil {
-		return nil, "", fmt.Errorf("etcd client port: %w", err)
+// maxSocketPath is the longest path a unix socket binds to on Linux
+// (sun_path is 108 bytes with its terminating NUL).
+const maxSocketPath = 107
+
+// startEtcd runs a single-member etcd in dir that listens on no TCP port:
+// its only listener is a unix socket, mode 0600 in a 0700 directory, for
+// the clients kube-apiserver builds from --etcd-servers (health checks,
+// storage of what the in-process client does not serve); the stores reach
+// it in process (inProcessStorage). It has no peer listener: a single
+// member never talks to a peer. fsync is off: a simulation is hermetic and
+// thrown away, so durability buys nothing and costs most of etcd's write
+// latency. socketDir is where the socket goes (dir when empty).
+func startEtcd(dir, socketDir string) (*embed.Etcd, string, error) {
+	if socketDir == "" {
+		socketDir = dir
 	}
-	peerURL, err := freeLoopbackURL()
-	if err != nil {
-		return nil, "", fmt.Errorf("etcd peer port: %w", err)
+	socket := filepath.Join(socketDir, "etcd.sock")
+	if len(socket) > maxSocketPath {
+		return nil, "", fmt.Errorf("etcd socket path %s is longer than %d bytes", socket, maxSocketPath)
 	}
+	os.Remove(socket) // a dead run's
+	clientURL := url.URL{Scheme: "unix", Path: socket}
 	cfg := embed.NewConfig()
 	cfg.Name = "nodesim"
 	cfg.Dir = filepath.Join(dir, "etcd")
-	cfg.ListenClientUrls = []url.URL{*clientURL}
-	cfg.AdvertiseClientUrls = []url.URL{*clientURL}
-	cfg.ListenPeerUrls = []url.URL{*peerURL}
-	cfg.AdvertisePeerUrls = []url.URL{*peerURL}
+	cfg.ListenClientUrls = []url.URL{clientURL}
+	cfg.AdvertiseClientUrls = []url.URL{clientURL}
+	cfg.ListenClientHttpUrls = nil
+	cfg.ListenPeerUrls = nil
+	// Named in the member list, never dialled: there is no other member.
+	cfg.AdvertisePeerUrls = []url.URL{{Scheme: "http", Host: "localhost:2380"}}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.UnsafeNoFsync = true
 	cfg.TickMs = 10
@@ -48,6 +60,10 @@ func startEtcd(dir string) (*embed.Etcd, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("start etcd in %s: %w", cfg.Dir, err)
 	}
+	if err := os.Chmod(socket, 0o600); err != nil {
+		e.Close()
+		return nil, "", fmt.Errorf("etcd socket %s: %w", socket, err)
+	}
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
@@ -58,17 +74,4 @@ func startEtcd(dir string) (*embed.Etcd, string, error) {
 		return nil, "", fmt.Errorf("etcd not ready after %s", etcdStartTimeout)
 	}
 	return e, clientURL.String(), nil
-}
-
-// freeLoopbackURL picks a free port on 127.0.0.1.
-func freeLoopbackURL() (*url.URL, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		return nil, err
-	}
-	return &url.URL{Scheme: "http", Host: addr}, nil
 }

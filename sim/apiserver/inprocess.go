@@ -3,26 +3,26 @@ package apiserver
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/util/sets"
-	apirequest "k8s.io/apiserver/pkg/endpoints/request"
-	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	restclient "k8s.io/client-go/rest"
 )
 
 // InProcessConfig is an admin client configuration whose requests do not
 // cross the network: each is handed to the server's full handler chain
-// (authentication by the same bearer token, authorization, admission,
-// validation, storage in etcd, watch fan-out). It saves the TLS and HTTP/2
-// framing of the loopback connection, which is most of what a small write
-// costs besides the write itself. Requests run on the caller's goroutine;
-// watches on one of their own, streaming their events until the caller
-// closes the response body.
+// (authentication by the same bearer token, priority and fairness,
+// authorization, admission, validation, storage in etcd, watch fan-out).
+// It saves the TLS and HTTP/2 framing of the loopback connection, which
+// is most of what a small write costs besides the write itself. Requests
+// run on the caller's goroutine; watches on one of their own, streaming
+// their events until the caller closes the response body.
 func (s *Server) InProcessConfig() *restclient.Config {
 	return &restclient.Config{
 		Host:        s.url,
@@ -32,28 +32,39 @@ func (s *Server) InProcessConfig() *restclient.Config {
 	}
 }
 
-// handlerTransport is an http.RoundTripper that serves requests with an
-// http.Handler.
-type handlerTransport struct{ handler http.Handler }
-
-// inProcessKey marks the context of a request made through
-// handlerTransport.
-type inProcessKey struct{}
-
-// longRunning is the server's LongRunningFunc: kube-apiserver's (watches,
-// proxies, logs, exec, attach and port forwarding) and every in-process
-// request. The server's timeout filter runs each request that is not
-// long-running on a goroutine of its own, so as to answer 504 while the
-// handler goes on; that goroutine's stack grows through the whole handler
-// chain, a few copies a request and a twentieth of the CPU of every
-// write. An in-process request gets the same deadline from its transport
-// instead, on the caller's goroutine.
-func longRunning() apirequest.LongRunningRequestCheck {
-	kubeAPIServer := genericfilters.BasicLongRunningRequestCheck(
-		sets.NewString("watch", "proxy"), sets.NewString("attach", "exec", "proxy", "log", "portforward"))
-	return func(r *http.Request, info *apirequest.RequestInfo) bool {
-		return r.Context().Value(inProcessKey{}) != nil || kubeAPIServer(r, info)
+// IdentityConfig is an in-process client configuration authenticated as
+// user in groups by a client certificate the run's CA signs, presented
+// with each request as over TLS: the server's x509 authenticator verifies
+// it on every request as it does a remote client's, and Node and RBAC
+// authorization and admission (NodeRestriction) see that identity.
+func (s *Server) IdentityConfig(userName string, groups ...string) (*restclient.Config, error) {
+	kp, err := s.pki.signClient(userName, groups)
+	if err != nil {
+		return nil, fmt.Errorf("client certificate for %s: %w", userName, err)
 	}
+	peer := &tls.ConnectionState{
+		Version: tls.VersionTLS13, HandshakeComplete: true, ServerName: "localhost",
+		PeerCertificates: []*x509.Certificate{kp.cert},
+	}
+	return &restclient.Config{
+		Host:      s.url,
+		Transport: handlerTransport{handler: s.handler, tls: peer},
+		QPS:       -1,
+	}, nil
+}
+
+// NodeConfig is IdentityConfig for a kubelet: system:node:<node> in
+// system:nodes.
+func (s *Server) NodeConfig(node string) (*restclient.Config, error) {
+	return s.IdentityConfig(NodeUserPrefix+node, NodesGroup)
+}
+
+// handlerTransport is an http.RoundTripper that serves requests with an
+// http.Handler, as if they came over a TLS connection with tls (nil: no
+// client certificate).
+type handlerTransport struct {
+	handler http.Handler
+	tls     *tls.ConnectionState
 }
 
 func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -63,9 +74,9 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if isWatch(req) {
 		return t.stream(req)
 	}
-	ctx, cancel := context.WithTimeout(context.WithValue(req.Context(), inProcessKey{}, true), requestTimeout)
+	ctx, cancel := context.WithTimeout(req.Context(), requestTimeout)
 	defer cancel()
-	in := serverRequest(ctx, req)
+	in := t.serverRequest(ctx, req)
 	w := &bufferedResponse{header: http.Header{}}
 	t.handler.ServeHTTP(w, in)
 	if w.status == 0 {
@@ -86,7 +97,7 @@ func (t handlerTransport) stream(req *http.Request) (*http.Response, error) {
 	w := &streamingResponse{header: http.Header{}, body: pw, sent: make(chan struct{}), closed: make(chan bool, 1)}
 	go func() {
 		defer cancel()
-		t.handler.ServeHTTP(w, serverRequest(ctx, req))
+		t.handler.ServeHTTP(w, t.serverRequest(ctx, req))
 		w.send()
 		pw.Close()
 	}()
@@ -114,9 +125,10 @@ func isWatch(req *http.Request) bool {
 }
 
 // serverRequest is req as the server receives it from a client on
-// loopback over HTTP/2.
-func serverRequest(ctx context.Context, req *http.Request) *http.Request {
+// loopback over HTTP/2 and TLS.
+func (t handlerTransport) serverRequest(ctx context.Context, req *http.Request) *http.Request {
 	in := req.Clone(ctx)
+	in.TLS = t.tls
 	if in.Body == nil {
 		in.Body = http.NoBody
 	}

@@ -16,7 +16,20 @@ const ContextName = "nodesim"
 // Kubeconfig returns a kubeconfig for the admin user: the CA, the server
 // address with TLS server name "localhost" (the serving certificate's name),
 // and the admin client certificate.
-func (s *Server) Kubeconfig() ([]byte, error) {
+func (s *Server) Kubeconfig() ([]byte, error) { return s.kubeconfig(s.pki.Admin) }
+
+// KubeconfigFor returns a kubeconfig as Kubeconfig for user in groups, with
+// a client certificate of its own, as kubeadm writes controller-manager.conf
+// and scheduler.conf.
+func (s *Server) KubeconfigFor(user string, groups ...string) ([]byte, error) {
+	kp, err := s.pki.signClient(user, groups)
+	if err != nil {
+		return nil, fmt.Errorf("client certificate for %s: %w", user, err)
+	}
+	return s.kubeconfig(kp)
+}
+
+func (s *Server) kubeconfig(client keyPair) ([]byte, error) {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters[ContextName] = &clientcmdapi.Cluster{
 		Server:                   s.url,
@@ -24,8 +37,8 @@ func (s *Server) Kubeconfig() ([]byte, error) {
 		TLSServerName:            "localhost",
 	}
 	cfg.AuthInfos[ContextName] = &clientcmdapi.AuthInfo{
-		ClientCertificateData: s.pki.Admin.CertPEM,
-		ClientKeyData:         s.pki.Admin.KeyPEM,
+		ClientCertificateData: client.CertPEM,
+		ClientKeyData:         client.KeyPEM,
 	}
 	cfg.Contexts[ContextName] = &clientcmdapi.Context{Cluster: ContextName, AuthInfo: ContextName, Namespace: "default"}
 	cfg.CurrentContext = ContextName

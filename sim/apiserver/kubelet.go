@@ -1,32 +1,24 @@
 package apiserver
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
 	"net"
-	"net/http"
 	"time"
 
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
-
-	"github.com/nodesim/nodesim/sim/apiserver/registry"
+	"k8s.io/apiserver/pkg/server/egressselector"
+	"k8s.io/kubernetes/cmd/kube-apiserver/app"
 )
 
 // KubeletClientUser is the API server's identity towards kubelets, in
 // system:masters, as kubeadm issues apiserver-kubelet-client.crt.
 const KubeletClientUser = "kube-apiserver-kubelet-client"
-
-// Limits of the API server's connections to kubelets: a proxied request is
-// rare next to heartbeats, so few idle connections are kept, and not for
-// long, however many nodes there are.
-const (
-	kubeletDialTimeout     = 30 * time.Second
-	kubeletMaxIdleConns    = 100
-	kubeletIdleConnTimeout = 90 * time.Second
-)
 
 // KubeletServingCert signs a kubelet serving certificate for node with the
 // run's CA: common name system:node:<node> in system:nodes (what the
@@ -55,41 +47,55 @@ func (s *Server) KubeletServingCert(node string, ips []net.IP) (tls.Certificate,
 // accepts is in system:authenticated; anonymous requests are refused.
 func (s *Server) KubeletAuthenticator() authenticator.Request { return s.authn }
 
-// Authorizer is the API server's own authorizer, the one a
-// SubjectAccessReview from a kubelet in Webhook mode would consult:
-// system:masters may do anything, everyone else is asked of
-// Config.Authorizer.
+// Authorizer is the API server's own authorizer (Node,RBAC, with
+// system:masters allowed everything), the one a SubjectAccessReview from
+// a kubelet in Webhook mode consults.
 func (s *Server) Authorizer() authorizer.Authorizer { return s.authz }
 
 // KubeletClientCert is the API server's client certificate towards
 // kubelets (KubeletClientUser in system:masters).
 func (s *Server) KubeletClientCert() tls.Certificate { return s.pki.KubeletClient.tlsCertificate() }
 
-// kubeletConnection is how nodes/proxy and pods/log reach kubelets: HTTPS
-// with the kubelet client certificate, the kubelets' serving certificates
-// verified against the run's CA (--kubelet-certificate-authority).
-func (s *Server) kubeletConnection() (registry.KubeletConnection, error) {
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(s.pki.CA.CertPEM) {
-		return registry.KubeletConnection{}, fmt.Errorf("kubelet client: the CA certificate does not parse")
-	}
-	newTransport := func(certs []tls.Certificate) *http.Transport {
-		return &http.Transport{
-			Proxy:               nil, // kubelets are never behind an HTTP proxy here
-			DialContext:         (&net.Dialer{Timeout: kubeletDialTimeout}).DialContext,
-			TLSClientConfig:     &tls.Config{RootCAs: roots, Certificates: certs, MinVersion: tls.VersionTLS12},
-			TLSHandshakeTimeout: 10 * time.Second,
-			MaxIdleConns:        kubeletMaxIdleConns,
-			IdleConnTimeout:     kubeletIdleConnTimeout,
-		}
-	}
-	return registry.KubeletConnection{
-		Transport:      newTransport([]tls.Certificate{s.pki.KubeletClient.tlsCertificate()}),
-		ProxyTransport: newTransport(nil),
-	}, nil
-}
-
 // tlsCertificate is the key pair as crypto/tls wants it.
 func (kp keyPair) tlsCertificate() tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{kp.cert.Raw}, PrivateKey: kp.key, Leaf: kp.cert}
+}
+
+// RouteKubelet tells the server that the kubelet of a node whose status
+// says it is at nodeAddr (host:port) listens at listenAddr. Virtual nodes
+// report addresses of a node network (kube-apiserver refuses to proxy to
+// loopback addresses, as it must for real nodes), while their kubelet
+// APIs listen on loopback: the server reaches them as it reaches nodes
+// through a konnectivity tunnel, its egress selector's dialer for the
+// cluster network (--egress-selector-config-file) mapping one to the
+// other. Addresses without a route are dialled as they are.
+func (s *Server) RouteKubelet(nodeAddr, listenAddr string) {
+	s.kubeletRoutes.Store(nodeAddr, listenAddr)
+}
+
+// UnrouteKubelet forgets a route RouteKubelet made.
+func (s *Server) UnrouteKubelet(nodeAddr string) { s.kubeletRoutes.Delete(nodeAddr) }
+
+// dialCluster is the egress dialer for the cluster network: kubelets
+// (nodes/proxy, pods/log, exec) and pods and services (proxy).
+func (s *Server) dialCluster(ctx context.Context, network, addr string) (net.Conn, error) {
+	if to, ok := s.kubeletRoutes.Load(addr); ok {
+		addr = to.(string)
+	}
+	return (&net.Dialer{Timeout: kubeletDialTimeout}).DialContext(ctx, network, addr)
+}
+
+// kubeletDialTimeout is how long a connection to a kubelet may take to
+// open (kube-apiserver's proxy dialer's).
+const kubeletDialTimeout = 30 * time.Second
+
+// routeCluster makes the server dial the cluster network through
+// dialCluster.
+func (s *Server) routeCluster(config *app.Config) {
+	config.KubeAPIs.Extra.KubeletClientConfig.Lookup = func(egressselector.NetworkContext) (utilnet.DialFunc, error) {
+		return s.dialCluster, nil
+	}
+	proxy := config.KubeAPIs.ControlPlane.Extra.ProxyTransport.Clone()
+	proxy.DialContext = s.dialCluster
+	config.KubeAPIs.ControlPlane.Extra.ProxyTransport = proxy
 }

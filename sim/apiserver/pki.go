@@ -12,7 +12,11 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
+
+	"k8s.io/apiserver/pkg/authentication/user"
 )
 
 // certValidity is how long the generated certificates last: a run's PKI is
@@ -139,4 +143,53 @@ func newToken() (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// pkiFiles are the paths of the files kube-apiserver reads its PKI and
+// credentials from (its --client-ca-file, --tls-cert-file, ... flags).
+type pkiFiles struct {
+	ca, servingCert, servingKey         string
+	kubeletClientCert, kubeletClientKey string
+	serviceAccountKey, tokens           string
+}
+
+// write puts the PKI, a service account signing key and the static token
+// file (adminToken for AdminUser in system:masters) into dir, as kubeadm
+// lays out /etc/kubernetes/pki: the directory 0700, every file 0600.
+func (p *pki) write(dir, adminToken string) (pkiFiles, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return pkiFiles{}, err
+	}
+	saKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return pkiFiles{}, err
+	}
+	saDER, err := x509.MarshalECPrivateKey(saKey)
+	if err != nil {
+		return pkiFiles{}, err
+	}
+	f := pkiFiles{
+		ca:                filepath.Join(dir, "ca.crt"),
+		servingCert:       filepath.Join(dir, "apiserver.crt"),
+		servingKey:        filepath.Join(dir, "apiserver.key"),
+		kubeletClientCert: filepath.Join(dir, "apiserver-kubelet-client.crt"),
+		kubeletClientKey:  filepath.Join(dir, "apiserver-kubelet-client.key"),
+		serviceAccountKey: filepath.Join(dir, "sa.key"),
+		tokens:            filepath.Join(dir, "tokens.csv"),
+	}
+	contents := map[string][]byte{
+		f.ca:                p.CA.CertPEM,
+		f.servingCert:       p.Serving.CertPEM,
+		f.servingKey:        p.Serving.KeyPEM,
+		f.kubeletClientCert: p.KubeletClient.CertPEM,
+		f.kubeletClientKey:  p.KubeletClient.KeyPEM,
+		f.serviceAccountKey: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: saDER}),
+		f.tokens:            fmt.Appendf(nil, "%s,%s,%s,%q\n", adminToken, AdminUser, AdminUser, user.SystemPrivilegedGroup),
+	}
+	for path, b := range contents {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return pkiFiles{}, err
+		}
+	}
+	return f, nil
 }

@@ -7,39 +7,22 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/apimachinery/pkg/util/sets"
-	"k8s.io/apiserver/pkg/admission"
-	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
-	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
-	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
-	genericfeatures "k8s.io/apiserver/pkg/features"
-	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
-	"k8s.io/apiserver/pkg/server/dynamiccertificates"
-	genericoptions "k8s.io/apiserver/pkg/server/options"
-	serverstorage "k8s.io/apiserver/pkg/server/storage"
-	"k8s.io/apiserver/pkg/storage/storagebackend"
-	utilfeature "k8s.io/apiserver/pkg/util/feature"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
-
-	"github.com/nodesim/nodesim/sim/apiserver/openapi"
-	"github.com/nodesim/nodesim/sim/apiserver/registry"
+	aggregatorapiserver "k8s.io/kube-aggregator/pkg/apiserver"
+	"k8s.io/kubernetes/cmd/kube-apiserver/app"
+	"k8s.io/kubernetes/cmd/kube-apiserver/app/options"
 )
 
 // Defaults of Config.
@@ -53,7 +36,8 @@ const (
 	requestTimeout = 60 * time.Second
 )
 
-// SystemNamespaces exist from the start, as in every cluster.
+// SystemNamespaces exist from the start, as in every cluster: kube-apiserver
+// creates them (its system namespaces controller).
 var SystemNamespaces = []string{
 	metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease,
 }
@@ -68,16 +52,12 @@ type Config struct {
 	BindAddress string
 	// Port to serve on; 0 picks a free one.
 	Port int
-	// Authorizer decides for users outside system:masters; nil allows
-	// every authenticated user.
-	Authorizer authorizer.Authorizer
 	// EventTTL is --event-ttl (default 1h).
 	EventTTL time.Duration
-	// NotReadyTolerationSeconds and UnreachableTolerationSeconds are the
-	// DefaultTolerationSeconds admission settings (default 300).
+	// NotReadyTolerationSeconds and UnreachableTolerationSeconds are
+	// --default-not-ready-toleration-seconds and
+	// --default-unreachable-toleration-seconds (default 300).
 	NotReadyTolerationSeconds, UnreachableTolerationSeconds int64
-	// Clock dates the AGE column kubectl prints (default the real clock).
-	Clock clock.PassiveClock
 }
 
 func (c *Config) complete() error {
@@ -91,16 +71,13 @@ func (c *Config) complete() error {
 		return &StartError{What: "port", Err: fmt.Errorf("%d is out of range 0-65535", c.Port)}
 	}
 	if c.EventTTL == 0 {
-		c.EventTTL = registry.DefaultEventTTL
+		c.EventTTL = DefaultEventTTL
 	}
 	if c.NotReadyTolerationSeconds == 0 {
 		c.NotReadyTolerationSeconds = DefaultNotReadyTolerationSeconds
 	}
 	if c.UnreachableTolerationSeconds == 0 {
 		c.UnreachableTolerationSeconds = DefaultUnreachableTolerationSeconds
-	}
-	if c.Clock == nil {
-		c.Clock = clock.RealClock{}
 	}
 	return nil
 }
@@ -122,8 +99,8 @@ type Server struct {
 	url        string
 	pki        *pki
 	adminToken string
+	files      pkiFiles
 	etcd       *embed.Etcd
-	etcdURL    string
 	storage    *inProcessStorage
 	// handler is the full handler chain, for in-process clients.
 	handler  http.Handler
@@ -134,15 +111,19 @@ type Server struct {
 	stopErr  error
 
 	// authn and authz are the server's own authentication and
-	// authorization, which kubelets consult too (KubeletAuthenticator,
-	// Authorizer).
+	// authorization (its client certificates and tokens; Node,RBAC),
+	// which kubelets consult too, as through a TokenReview and a
+	// SubjectAccessReview (KubeletAuthenticator, Authorizer).
 	authn authenticator.Request
 	authz authorizer.Authorizer
+	// kubeletRoutes maps node addresses to their kubelets' listeners
+	// (RouteKubelet).
+	kubeletRoutes sync.Map
 }
 
 var _ Backend = &Server{}
 
-// Start starts etcd and the API server and returns once /readyz answers ok
+// Start starts etcd and kube-apiserver and returns once /readyz answers ok
 // and the system namespaces exist.
 func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.complete(); err != nil {
@@ -161,14 +142,15 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, &StartError{What: "port", Err: err}
 	}
-	serving := false // from RunWithContext on, the server owns the listener
+	serving := false // from Run on, the server owns the listener
 	defer func() {
 		if err != nil && !serving {
 			listener.Close()
 		}
 	}()
-	host, port, _ := net.SplitHostPort(listener.Addr().String())
-	s.url = "https://" + net.JoinHostPort(host, port)
+	host, portString, _ := net.SplitHostPort(listener.Addr().String())
+	port, _ := strconv.Atoi(portString)
+	s.url = "https://" + net.JoinHostPort(host, portString)
 
 	ips := []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback}
 	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() && !ip.IsLoopback() {
@@ -180,22 +162,32 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.adminToken, err = newToken(); err != nil {
 		return nil, &StartError{What: "token", Err: err}
 	}
-	if s.etcd, s.etcdURL, err = startEtcd(s.dir); err != nil {
+	if s.files, err = s.pki.write(filepath.Join(s.dir, "pki"), s.adminToken); err != nil {
+		return nil, &StartError{What: "certificates", Err: err}
+	}
+	var etcdEndpoint string
+	if s.etcd, etcdEndpoint, err = startEtcd(s.dir, s.socketDir()); err != nil {
 		return nil, &StartError{What: "etcd", Err: err}
 	}
-	server, err := s.build(cfg, listener, s.etcdURL)
+	opts, err := newOptions(ctx, commandLine(cfg, s.files, etcdEndpoint, port), listener)
+	if err != nil {
+		return nil, &StartError{What: "options", Err: err}
+	}
+	server, err := s.build(opts)
 	if err != nil {
 		return nil, &StartError{What: "build", Err: err}
 	}
-
+	prepared, err := server.PrepareRun()
+	if err != nil {
+		return nil, &StartError{What: "build", Err: err}
+	}
+	s.handler = server.GenericAPIServer.Handler
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	prepared := server.PrepareRun()
-	s.handler = server.Handler
 	serving = true
 	go func() {
 		defer close(s.done)
-		s.runErr = prepared.RunWithContext(runCtx)
+		s.runErr = prepared.Run(runCtx)
 	}()
 	if err := s.waitReady(ctx); err != nil {
 		return nil, &StartError{What: "readiness", Err: err}
@@ -225,195 +217,41 @@ func (s *Server) makeDir(dir string) error {
 	return nil
 }
 
-// build assembles the generic API server: authentication, authorization,
-// admission, OpenAPI, storage and the served resources.
-func (s *Server) build(cfg Config, listener net.Listener, etcdURL string) (*genericapiserver.GenericAPIServer, error) {
-	if err := disableMemoryHungryFeatures(); err != nil {
-		return nil, err
+// socketDir is where etcd's socket goes: the server's directory, or a
+// private temporary one beside it when that path is too long for a unix
+// socket.
+func (s *Server) socketDir() string {
+	if len(filepath.Join(s.dir, "etcd.sock")) <= maxSocketPath {
+		return s.dir
 	}
-	scheme, codecs, err := newScheme()
-	if err != nil {
-		return nil, err
-	}
-	c := genericapiserver.NewRecommendedConfig(codecs)
-	c.EffectiveVersion = newServedVersion()
-
-	serving, err := dynamiccertificates.NewStaticCertKeyContent("serving-cert", s.pki.Serving.CertPEM, s.pki.Serving.KeyPEM)
-	if err != nil {
-		return nil, err
-	}
-	clientCA, err := dynamiccertificates.NewStaticCAContent("client-ca", s.pki.CA.CertPEM)
-	if err != nil {
-		return nil, err
-	}
-	c.SecureServing = &genericapiserver.SecureServingInfo{Listener: listener, Cert: serving, ClientCA: clientCA}
-	loopbackToken, err := newToken()
-	if err != nil {
-		return nil, err
-	}
-	if c.LoopbackClientConfig, err = c.SecureServing.NewLoopbackClientConfig(loopbackToken, s.pki.CA.CertPEM); err != nil {
-		return nil, err
-	}
-	s.authn = newAuthenticator(clientCA, map[string]*user.DefaultInfo{
-		s.adminToken: {Name: AdminUser, Groups: []string{user.SystemPrivilegedGroup}},
-	})
-	c.Authentication.Authenticator = s.authn
-	c.Authorization.Authorizer, c.RuleResolver = newAuthorizer(cfg.Authorizer)
-	s.authz = c.Authorization.Authorizer
-	kubelets, err := s.kubeletConnection()
-	if err != nil {
-		return nil, err
-	}
-
-	// The simulator's own clients are many; in-flight limits would only
-	// queue the heartbeats they are meant to measure.
-	c.MaxRequestsInFlight, c.MaxMutatingRequestsInFlight = 0, 0
-	c.FlowControl = nil
-	c.RequestTimeout = requestTimeout
-	c.LongRunningFunc = longRunning()
-
-	namer := openapinamer.NewDefinitionNamer(scheme)
-	c.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
-	c.OpenAPIConfig.Info.Title = "nodesim"
-	c.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openapi.GetOpenAPIDefinitions, namer)
-	c.OpenAPIV3Config.Info.Title = "nodesim"
-
-	if err := s.applyStorage(&c.Config, scheme, codecs, etcdURL); err != nil {
-		return nil, err
-	}
-
-	loopback, err := kubernetes.NewForConfig(c.LoopbackClientConfig)
-	if err != nil {
-		return nil, err
-	}
-	c.SharedInformerFactory = informers.NewSharedInformerFactory(loopback, 0)
-	namespaces, err := lifecycle.NewLifecycle(sets.New(metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic))
-	if err != nil {
-		return nil, err
-	}
-	namespaces.SetExternalKubeClientSet(loopback)
-	namespaces.SetExternalKubeInformerFactory(c.SharedInformerFactory)
-	if err := namespaces.ValidateInitialization(); err != nil {
-		return nil, err
-	}
-	c.AdmissionControl = admission.NewChainHandler(
-		namespaces,
-		newTaintNodesByCondition(),
-		newDefaultTolerationSeconds(cfg.NotReadyTolerationSeconds, cfg.UnreachableTolerationSeconds),
-	)
-
-	server, err := c.Complete().New("nodesim-apiserver", genericapiserver.NewEmptyDelegate())
-	if err != nil {
-		return nil, err
-	}
-	if err := installAPIs(server, scheme, codecs, registry.Options{
-		RESTOptions: c.RESTOptionsGetter, Scheme: scheme, Clock: cfg.Clock,
-	}, cfg.EventTTL, kubelets); err != nil {
-		return nil, err
-	}
-	server.AddPostStartHookOrDie("nodesim-system-namespaces", func(hc genericapiserver.PostStartHookContext) error {
-		return ensureNamespaces(hc, hc.LoopbackClientConfig)
-	})
-	return server, nil
+	return filepath.Join(s.dir, "etcd") // etcd makes it 0700
 }
 
-// applyStorage stores every resource in etcd as protobuf, behind the watch
-// cache, as kube-apiserver does.
-func (s *Server) applyStorage(c *genericapiserver.Config, scheme *runtime.Scheme, codecs serializer.CodecFactory, etcdURL string) error {
-	backend := storagebackend.NewDefaultConfig("/registry", nil)
-	backend.Transport.ServerList = []string{etcdURL}
-	etcdOptions := genericoptions.NewEtcdOptions(backend)
-	etcdOptions.DefaultStorageMediaType = runtime.ContentTypeProtobuf
-	etcdOptions.EnableGarbageCollection = false
-	// The in-process stores run their own compactor (inProcessStorage).
-	etcdOptions.StorageConfig.CompactionInterval = 0
-
-	resources := serverstorage.NewResourceConfig()
-	resources.EnableVersions(corev1.SchemeGroupVersion, coordinationv1.SchemeGroupVersion, policyv1.SchemeGroupVersion)
-	factory := serverstorage.NewDefaultStorageFactory(
-		etcdOptions.StorageConfig, etcdOptions.DefaultStorageMediaType, codecs,
-		serverstorage.NewDefaultResourceEncodingConfigForEffectiveVersion(scheme, c.EffectiveVersion),
-		resources, nil)
-	if err := etcdOptions.ApplyWithStorageFactoryTo(factory, c); err != nil {
-		return err
-	}
-	s.storage = newInProcessStorage(c.RESTOptionsGetter, s.etcd.Server)
-	c.RESTOptionsGetter = s.storage
-	return nil
-}
-
-// disableMemoryHungryFeatures turns off ListFromCacheSnapshot (beta, on by
-// default since 1.34): the watch cache keeps a copy-on-write snapshot of
-// its store for every resourceVersion of the last 75 s to serve consistent
-// lists, which under a simulated fleet's heartbeats is the largest single
-// use of memory (a fifth of the live heap at 10,000 nodes) and of copying.
-// The simulator's clients never list at an old resourceVersion, so nothing
-// they see changes; lists are served from etcd or the cache's current
-// state as before 1.34. The gate is process-wide, as in kube-apiserver.
-func disableMemoryHungryFeatures() error {
-	return utilfeature.DefaultMutableFeatureGate.SetFromMap(map[string]bool{string(genericfeatures.ListFromCacheSnapshot): false})
-}
-
-// installAPIs serves core/v1 and coordination.k8s.io/v1.
-func installAPIs(server *genericapiserver.GenericAPIServer, scheme *runtime.Scheme, codecs serializer.CodecFactory, o registry.Options, eventTTL time.Duration, kubelets registry.KubeletConnection) error {
-	nodes, err := registry.NewNodeStorage(o)
+// build assembles kube-apiserver's server chain (aggregator, the built-in
+// API, apiextensions) from the completed options, as kube-apiserver's Run
+// does, with nodesim's in-process storage and requests.
+func (s *Server) build(opts options.CompletedOptions) (*aggregatorapiserver.APIAggregator, error) {
+	config, err := app.NewConfig(opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	pods, err := registry.NewPodStorage(o)
+	generic := config.KubeAPIs.ControlPlane.Generic
+	s.authn = generic.Authentication.Authenticator
+	s.authz = generic.Authorization.Authorizer
+	s.routeCluster(config)
+	s.storage = newInProcessStorage(s.etcd.Server)
+	config.KubeAPIs.ControlPlane.Generic.RESTOptionsGetter = s.storage.wrap(generic.RESTOptionsGetter)
+	config.ApiExtensions.GenericConfig.RESTOptionsGetter = s.storage.wrap(config.ApiExtensions.GenericConfig.RESTOptionsGetter)
+	config.ApiExtensions.ExtraConfig.CRDRESTOptionsGetter = s.storage.wrap(config.ApiExtensions.ExtraConfig.CRDRESTOptionsGetter)
+	config.Aggregator.GenericConfig.RESTOptionsGetter = s.storage.wrap(config.Aggregator.GenericConfig.RESTOptionsGetter)
+	for _, c := range []*genericapiserver.Config{generic, &config.ApiExtensions.GenericConfig.Config, &config.Aggregator.GenericConfig.Config} {
+		c.EffectiveVersion = newServedVersion(c.EffectiveVersion)
+	}
+	completed, err := config.Complete()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	namespaces, err := registry.NewNamespaceStorage(o)
-	if err != nil {
-		return err
-	}
-	events, err := registry.NewEventStorage(o, eventTTL)
-	if err != nil {
-		return err
-	}
-	leases, err := registry.NewLeaseStorage(o)
-	if err != nil {
-		return err
-	}
-	if err := registry.AddConnectConversions(scheme); err != nil {
-		return err
-	}
-	nodeProxy, err := registry.NewNodeProxyREST(nodes.Node, kubelets)
-	if err != nil {
-		return err
-	}
-	podLog, err := registry.NewPodLogREST(pods.Pod, nodes.Node, kubelets)
-	if err != nil {
-		return err
-	}
-	parameterCodec := runtime.NewParameterCodec(scheme)
-
-	core := genericapiserver.NewDefaultAPIGroupInfo(corev1.GroupName, scheme, parameterCodec, codecs)
-	core.VersionedResourcesStorageMap[corev1.SchemeGroupVersion.Version] = map[string]rest.Storage{
-		"nodes":             nodes.Node,
-		"nodes/status":      nodes.Status,
-		"nodes/proxy":       nodeProxy,
-		"pods":              pods.Pod,
-		"pods/status":       pods.Status,
-		"pods/binding":      pods.Binding,
-		"pods/eviction":     pods.Eviction,
-		"pods/log":          podLog,
-		"namespaces":        namespaces.Namespace,
-		"namespaces/status": namespaces.Status,
-		"events":            events,
-	}
-	if err := server.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, &core); err != nil {
-		return fmt.Errorf("install core/v1: %w", err)
-	}
-	coordination := genericapiserver.NewDefaultAPIGroupInfo(coordinationv1.GroupName, scheme, parameterCodec, codecs)
-	coordination.VersionedResourcesStorageMap[coordinationv1.SchemeGroupVersion.Version] = map[string]rest.Storage{
-		"leases": leases,
-	}
-	if err := server.InstallAPIGroup(&coordination); err != nil {
-		return fmt.Errorf("install coordination.k8s.io/v1: %w", err)
-	}
-	return nil
+	return app.CreateServerChain(completed)
 }
 
 // waitReady polls /readyz until it answers ok, the server fails, or the
@@ -429,7 +267,9 @@ func (s *Server) waitReady(ctx context.Context) error {
 	for {
 		body, err := client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		if err == nil && string(body) == "ok" {
-			return nil
+			if err = systemNamespacesExist(ctx, client); err == nil {
+				return nil
+			}
 		}
 		last = err
 		select {
@@ -475,6 +315,10 @@ func (s *Server) URL() string { return s.url }
 // Dir is where etcd's data lives.
 func (s *Server) Dir() string { return s.dir }
 
+// CAFile is the path of the run's CA certificate (kube-apiserver's
+// --client-ca-file).
+func (s *Server) CAFile() string { return s.files.ca }
+
 // CACert is the PEM certificate of the run's certificate authority.
 func (s *Server) CACert() []byte { return s.pki.CA.CertPEM }
 
@@ -506,6 +350,17 @@ func (s *Server) cleanup() {
 	if s.removeDir && s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
+}
+
+// systemNamespacesExist says whether kube-apiserver's system namespaces
+// controller has made every system namespace.
+func systemNamespacesExist(ctx context.Context, client kubernetes.Interface) error {
+	for _, name := range SystemNamespaces {
+		if _, err := client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ensureNamespaces creates the system namespaces, as kube-apiserver's

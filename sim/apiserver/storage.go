@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"time"
 
@@ -27,16 +28,15 @@ import (
 // 5 minutes it compacts away the revisions older than the previous round.
 const compactionInterval = 5 * time.Minute
 
-// inProcessStorage gives every resource the same storage kube-apiserver
-// builds (an etcd3 store behind the watch cache, protobuf in etcd,
-// optimistic concurrency, watches from etcd), but reaches the embedded etcd
-// through one in-process client (etcd's v3client) instead of a gRPC
-// connection per resource over loopback TCP: the API server and etcd are
-// one process, and the gRPC framing, HTTP/2 and syscalls between them were
-// a tenth of the CPU of every write. The requests etcd serves are the same
-// (quota, auth and MVCC as for a remote client).
+// inProcessStorage gives every resource the storage kube-apiserver builds
+// for it (an etcd3 store, behind the watch cache where kube-apiserver
+// keeps one, protobuf in etcd, optimistic concurrency, watches from etcd),
+// but reaches the embedded etcd through one in-process client (etcd's
+// v3client) instead of a gRPC connection per resource: the API server and
+// etcd are one process, and the gRPC framing, HTTP/2 and syscalls between
+// them were a tenth of the CPU of every write. The requests etcd serves
+// are the same (quota, auth and MVCC as for a remote client).
 type inProcessStorage struct {
-	generic.RESTOptionsGetter
 	// client is the stores' client, timing each call as the request's etcd
 	// latency as kube-apiserver's does; raw is the same without, for
 	// measuring etcd itself (MeasureEtcdPuts).
@@ -52,11 +52,9 @@ type etcd3Compactor interface {
 	Stop()
 }
 
-// newInProcessStorage wraps getter (the storage factory's options: codecs,
-// prefixes, resource encodings) so that its stores use an in-process
-// client of s, compacted every compactionInterval of wall time, as
-// kube-apiserver's.
-func newInProcessStorage(getter generic.RESTOptionsGetter, s *etcdserver.EtcdServer) *inProcessStorage {
+// newInProcessStorage makes the in-process client of s, compacted every
+// compactionInterval of wall time, as kube-apiserver's.
+func newInProcessStorage(s *etcdserver.EtcdServer) *inProcessStorage {
 	tracked := v3client.New(s)
 	tracked.KV = etcd3.NewETCDLatencyTracker(tracked.KV)
 	client := &kubernetes.Client{Client: tracked}
@@ -67,7 +65,7 @@ func newInProcessStorage(getter generic.RESTOptionsGetter, s *etcdserver.EtcdSer
 	// endpoint of their client for etcd's version; the in-process client
 	// has no endpoint, so the checker is shown the one it reaches.
 	etcdfeature.DefaultFeatureSupportChecker.CheckClient(context.Background(), inProcessEndpoint{tracked}, storage.RequestWatchProgress)
-	return &inProcessStorage{RESTOptionsGetter: getter, client: client, raw: v3client.New(s),
+	return &inProcessStorage{client: client, raw: v3client.New(s),
 		compactor: etcd3.NewCompactor(tracked, compactionInterval, clock.RealClock{}, nil)}
 }
 
@@ -77,19 +75,38 @@ type inProcessEndpoint struct{ *clientv3.Client }
 
 func (inProcessEndpoint) Endpoints() []string { return []string{"in-process"} }
 
-// GetRESTOptions is the factory's options with the in-process store.
-func (p *inProcessStorage) GetRESTOptions(resource schema.GroupResource, example runtime.Object) (generic.RESTOptions, error) {
-	opts, err := p.RESTOptionsGetter.GetRESTOptions(resource, example)
+// wrap is getter (kube-apiserver's storage options for each resource:
+// codecs, prefixes, encodings, watch cache sizes) with the in-process
+// client.
+func (p *inProcessStorage) wrap(getter generic.RESTOptionsGetter) generic.RESTOptionsGetter {
+	return restOptionsGetter{getter: getter, storage: p}
+}
+
+type restOptionsGetter struct {
+	getter  generic.RESTOptionsGetter
+	storage *inProcessStorage
+}
+
+// GetRESTOptions is kube-apiserver's options for resource with the store
+// on the in-process client, cached where kube-apiserver caches it (not
+// events, by its default --watch-cache-sizes).
+func (g restOptionsGetter) GetRESTOptions(resource schema.GroupResource, example runtime.Object) (generic.RESTOptions, error) {
+	opts, err := g.getter.GetRESTOptions(resource, example)
 	if err != nil {
 		return opts, err
 	}
-	opts.Decorator = p.decorate
+	cached := reflect.ValueOf(opts.Decorator).Pointer() != reflect.ValueOf(generic.UndecoratedStorage).Pointer()
+	opts.Decorator = func(config *storagebackend.ConfigForResource, resourcePrefix string,
+		keyFunc func(runtime.Object) (string, error), newFunc, newListFunc func() runtime.Object,
+		getAttrs storage.AttrFunc, triggers storage.IndexerFuncs, indexers *cache.Indexers) (storage.Interface, factory.DestroyFunc, error) {
+		return g.storage.decorate(cached, config, resourcePrefix, keyFunc, newFunc, newListFunc, getAttrs, triggers, indexers)
+	}
 	return opts, nil
 }
 
 // decorate is a generic.StorageDecorator: the etcd3 store on the shared
-// client, behind a watch cache.
-func (p *inProcessStorage) decorate(config *storagebackend.ConfigForResource, resourcePrefix string,
+// client, behind a watch cache if cached.
+func (p *inProcessStorage) decorate(cached bool, config *storagebackend.ConfigForResource, resourcePrefix string,
 	keyFunc func(runtime.Object) (string, error), newFunc, newListFunc func() runtime.Object,
 	getAttrs storage.AttrFunc, triggers storage.IndexerFuncs, indexers *cache.Indexers) (storage.Interface, factory.DestroyFunc, error) {
 	versioner := storage.APIObjectVersioner{}
@@ -101,6 +118,9 @@ func (p *inProcessStorage) decorate(config *storagebackend.ConfigForResource, re
 		config.GroupResource, transformer, config.LeaseManagerConfig, etcd3.NewDefaultDecoder(config.Codec, versioner), versioner)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !cached {
+		return store, store.Close, nil
 	}
 	watchCache, err := cacher.NewCacherFromConfig(cacher.Config{
 		Storage:             store,

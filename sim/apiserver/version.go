@@ -5,20 +5,19 @@ import (
 	"strings"
 
 	apimachineryversion "k8s.io/apimachinery/pkg/version"
-	utilcompatibility "k8s.io/apiserver/pkg/util/compatibility"
 	basecompatibility "k8s.io/component-base/compatibility"
 )
 
 // fallbackVersion is reported when the build carries no module information.
 const fallbackVersion = "v1.37.2"
 
-// serverVersion is the Kubernetes release whose API server code is built in:
-// k8s.io/apiserver v0.X.Y is Kubernetes v1.X.Y.
+// serverVersion is the Kubernetes release whose API server code is built
+// in (the k8s.io/kubernetes module's version).
 func serverVersion() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
-			if dep.Path == "k8s.io/apiserver" && strings.HasPrefix(dep.Version, "v0.") {
-				return "v1." + strings.TrimPrefix(dep.Version, "v0.")
+			if dep.Path == "k8s.io/kubernetes" && strings.HasPrefix(dep.Version, "v1.") {
+				return dep.Version
 			}
 		}
 	}
@@ -33,8 +32,8 @@ type servedVersion struct {
 	gitVersion string
 }
 
-func newServedVersion() servedVersion {
-	return servedVersion{EffectiveVersion: utilcompatibility.DefaultBuildEffectiveVersion(), gitVersion: serverVersion()}
+func newServedVersion(v basecompatibility.EffectiveVersion) servedVersion {
+	return servedVersion{EffectiveVersion: v, gitVersion: serverVersion()}
 }
 
 func (v servedVersion) Info() *apimachineryversion.Info {

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
+	podutil "k8s.io/kubernetes/pkg/util/pod"
 
 	"github.com/nodesim/nodesim/sim"
 )
@@ -133,7 +134,9 @@ func (c *TaintEviction) evict(now time.Time, pod *corev1.Pod) {
 	}
 	cond.Status, cond.Reason, cond.Message = corev1.ConditionTrue, reasonDeletionByTaintManager, messageTaintManager
 	cond.LastTransitionTime = metav1.NewTime(now)
-	if updated, err := c.env.Client.CoreV1().Pods(p.Namespace).UpdateStatus(c.env.ctx(), p, metav1.UpdateOptions{}); err == nil {
+	// A patch of pods/status, as upstream's (the bootstrap role of the
+	// taint eviction controller may patch pod status, not update it).
+	if updated, _, _, err := podutil.PatchPodStatus(c.env.ctx(), c.env.Client, p.Namespace, p.Name, p.UID, pod.Status, p.Status); err == nil {
 		c.env.wrote("pods", updated)
 	}
 	if err := c.env.Client.CoreV1().Pods(p.Namespace).Delete(c.env.ctx(), p.Name, metav1.DeleteOptions{}); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/sim/apiserver"
+	"github.com/nodesim/nodesim/sim/kcm"
 )
 
 // Defaults of a bench run.
@@ -120,8 +121,14 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(stateDir)
+	// nodesim's models of the control plane, without kube-controller-manager's
+	// controllers: the measure is the heartbeats' cost to the API server.
+	models, err := kcm.ParseControllers(kcm.Models)
+	if err != nil {
+		return nil, err
+	}
 	wallStart, cpuStart := time.Now(), sim.ProcessCPU()
-	w, err := newWorld(ctx, sc, server, sim.Config{Seed: o.Seed, Trace: io.Discard}, worldOptions{controlPlane: true, stateDir: stateDir})
+	w, err := newWorld(ctx, sc, server, sim.Config{Seed: o.Seed, Trace: io.Discard}, worldOptions{controllers: &models, stateDir: stateDir})
 	if err != nil {
 		return nil, err
 	}

@@ -2,14 +2,24 @@ package run
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/nodesim/nodesim/scenarios"
+	"github.com/nodesim/nodesim/sim/apiserver"
 	"github.com/nodesim/nodesim/sim/controlplane"
+	"github.com/nodesim/nodesim/sim/kcm"
 )
 
 // controlPlane is kube-controller-manager's and kube-scheduler's part in a
@@ -24,7 +34,10 @@ type controlPlane struct {
 	scheduler *controlplane.Scheduler
 }
 
-func newControlPlane(sc *scenarios.Scenario, w *world) (*controlPlane, error) {
+// newControlPlane builds the models sel chooses; a model left out is left
+// to whatever else runs against the API server (kube-controller-manager,
+// kube-scheduler).
+func newControlPlane(sc *scenarios.Scenario, w *world, sel kcm.Selection) (*controlPlane, error) {
 	env := &controlplane.Env{
 		Client:     w.client,
 		Nodes:      w.informer.Core().V1().Nodes().Lister(),
@@ -35,44 +48,83 @@ func newControlPlane(sc *scenarios.Scenario, w *world) (*controlPlane, error) {
 		Wrote:      w.observer.controllerWrote,
 		Gone:       w.tracker.deleted,
 	}
-	cp := sc.ControlPlane
-	lifecycle, err := controlplane.NewNodeLifecycle(controlplane.LifecycleConfig{
-		NodeMonitorPeriod:         cp.NodeMonitorPeriod,
-		NodeMonitorGracePeriod:    cp.NodeMonitorGracePeriod,
-		NodeStartupGracePeriod:    cp.NodeStartupGracePeriod,
-		NodeEvictionRate:          cp.NodeEvictionRate,
-		SecondaryNodeEvictionRate: cp.SecondaryNodeEvictionRate,
-		LargeClusterSizeThreshold: cp.LargeClusterSizeThreshold,
-		UnhealthyZoneThreshold:    cp.UnhealthyZoneThreshold,
-	}, env)
+	// Each controller acts as kube-controller-manager's (its own service
+	// account, --use-service-account-credentials) or kube-scheduler does,
+	// with the rights the bootstrap RBAC roles give it.
+	as := func(user string, groups ...string) (*controlplane.Env, error) {
+		client, err := w.identity(user, groups...)
+		if err != nil {
+			return nil, err
+		}
+		e := *env
+		e.Client = client
+		return &e, nil
+	}
+	controllerGroups := []string{apiserver.ServiceAccountsGroup, apiserver.KubeSystemServiceAccounts}
+	nodeController, err := as(apiserver.NodeControllerUser, controllerGroups...)
 	if err != nil {
 		return nil, err
 	}
-	var workloads []controlplane.Workload
-	for _, wl := range sc.Workloads {
-		workloads = append(workloads, controlplane.Workload{Name: wl.Name, Namespace: wl.Namespace, Replicas: wl.Replicas, Template: wl.Template})
+	evictionController, err := as(apiserver.TaintEvictionControllerUser, controllerGroups...)
+	if err != nil {
+		return nil, err
 	}
-	c := &controlPlane{
-		w: w, env: env, lifecycle: lifecycle,
-		eviction:  controlplane.NewTaintEviction(env),
-		workloads: controlplane.NewWorkloads(env, workloads),
-		scheduler: controlplane.NewScheduler(env),
+	replicaSetController, err := as(apiserver.ReplicaSetControllerUser, controllerGroups...)
+	if err != nil {
+		return nil, err
 	}
-	// The lifecycle controller reacts to every node update with the
-	// NoSchedule taints its conditions call for; the taint eviction
-	// controller to every taint change it makes.
-	w.observer.reconcile = func(n *corev1.Node) *corev1.Node {
-		updated, err := controlplane.ReconcileNoSchedule(context.Background(), w.client, n)
-		if err != nil {
-			return nil
+	scheduler, err := as(apiserver.SchedulerUser)
+	if err != nil {
+		return nil, err
+	}
+	c := &controlPlane{w: w, env: env}
+	if sel.Model(kcm.NodeLifecycle) {
+		cp := sc.ControlPlane
+		if c.lifecycle, err = controlplane.NewNodeLifecycle(controlplane.LifecycleConfig{
+			NodeMonitorPeriod:         cp.NodeMonitorPeriod,
+			NodeMonitorGracePeriod:    cp.NodeMonitorGracePeriod,
+			NodeStartupGracePeriod:    cp.NodeStartupGracePeriod,
+			NodeEvictionRate:          cp.NodeEvictionRate,
+			SecondaryNodeEvictionRate: cp.SecondaryNodeEvictionRate,
+			LargeClusterSizeThreshold: cp.LargeClusterSizeThreshold,
+			UnhealthyZoneThreshold:    cp.UnhealthyZoneThreshold,
+		}, nodeController); err != nil {
+			return nil, err
 		}
-		return updated
+		// The lifecycle controller reacts to every node update with the
+		// NoSchedule taints its conditions call for.
+		w.observer.reconcile = func(n *corev1.Node) *corev1.Node {
+			updated, err := controlplane.ReconcileNoSchedule(context.Background(), nodeController.Client, n)
+			if err != nil {
+				return nil
+			}
+			return updated
+		}
 	}
-	w.observer.nodeChanged = func(n *corev1.Node) { c.eviction.NodeChanged(w.engine.Now(), n) }
+	if sel.Model(kcm.TaintEviction) {
+		c.eviction = controlplane.NewTaintEviction(evictionController)
+		// The taint eviction controller reacts to every taint change the
+		// lifecycle controller makes.
+		w.observer.nodeChanged = func(n *corev1.Node) { c.eviction.NodeChanged(w.engine.Now(), n) }
+	}
+	if sel.Model(kcm.Workloads) {
+		var workloads []controlplane.Workload
+		for _, wl := range sc.Workloads {
+			workloads = append(workloads, controlplane.Workload{Name: wl.Name, Namespace: wl.Namespace, Replicas: wl.Replicas, Template: wl.Template})
+		}
+		c.workloads = controlplane.NewWorkloads(replicaSetController, workloads)
+	}
+	if sel.Model(kcm.Scheduler) {
+		c.scheduler = controlplane.NewScheduler(scheduler)
+	}
 	return c, nil
 }
 
-func (c *controlPlane) start(now time.Time) { c.lifecycle.Start(now) }
+func (c *controlPlane) start(now time.Time) {
+	if c.lifecycle != nil {
+		c.lifecycle.Start(now)
+	}
+}
 
 // leaderElectionRenewDeadline is kube-controller-manager's
 // --leader-elect-renew-deadline: unable to renew its leader lease for this
@@ -82,8 +134,12 @@ const leaderElectionRenewDeadline = 10 * time.Second
 // restart is a new controller-manager taking over: the controllers forget
 // what they saw and look at every node afresh.
 func (c *controlPlane) restart() {
-	c.lifecycle.Reset()
-	c.eviction.Reset()
+	if c.lifecycle != nil {
+		c.lifecycle.Reset()
+	}
+	if c.eviction != nil {
+		c.eviction.Reset()
+	}
 	if nodes, err := c.env.Nodes.List(labels.Everything()); err == nil {
 		c.w.mu.Lock()
 		for _, n := range nodes {
@@ -96,6 +152,25 @@ func (c *controlPlane) restart() {
 // react runs the controllers that follow watch events, on what changed
 // since the last barrier, then keeps the workloads and schedules.
 func (c *controlPlane) react(now time.Time, nodes []string, pods map[string]*podChange) {
+	if c.eviction != nil {
+		c.evictions(now, nodes, pods)
+	}
+	if c.workloads != nil {
+		c.workloads.Sync()
+	}
+	if c.scheduler == nil {
+		return
+	}
+	if err := c.w.tracker.wait(); err != nil {
+		c.w.fail(err)
+		return
+	}
+	c.scheduler.Schedule()
+}
+
+// evictions shows the taint eviction controller the nodes and pods that
+// changed.
+func (c *controlPlane) evictions(now time.Time, nodes []string, pods map[string]*podChange) {
 	for _, name := range nodes {
 		if n, err := c.env.Nodes.Get(name); err == nil {
 			c.eviction.NodeChanged(now, n)
@@ -114,10 +189,51 @@ func (c *controlPlane) react(now time.Time, nodes []string, pods map[string]*pod
 			c.eviction.PodChanged(now, current)
 		}
 	}
-	c.workloads.Sync()
-	if err := c.w.tracker.wait(); err != nil {
-		c.w.fail(err)
-		return
+}
+
+// startControllerManager runs kube-controller-manager's controllers that
+// sel chooses in process against server, as system:kube-controller-manager
+// (kubeadm's controller-manager.conf).
+func startControllerManager(ctx context.Context, server *apiserver.Server, sel kcm.Selection) (*kcm.ControllerManager, error) {
+	kubeconfig, err := server.KubeconfigFor(apiserver.ControllerManagerUser)
+	if err != nil {
+		return nil, err
 	}
-	c.scheduler.Schedule()
+	path := filepath.Join(server.Dir(), "controller-manager.conf")
+	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+		return nil, fmt.Errorf("kube-controller-manager: %w", err)
+	}
+	return kcm.Start(ctx, kcm.Config{
+		Kubeconfig:            path,
+		RootCAFile:            server.CAFile(),
+		ServiceClusterIPRange: apiserver.ServiceClusterIPRange,
+		Controllers:           sel.KubeControllerManager(),
+	})
+}
+
+// serviceAccountWait bounds how long a run waits for kube-controller-manager
+// to make the default service accounts.
+const serviceAccountWait = time.Minute
+
+// waitServiceAccounts waits until the default service account exists in
+// every namespace the workloads use: the ServiceAccount admission plugin
+// refuses pods until kube-controller-manager's serviceaccount-controller
+// has made it, and a run must not start before its pods can be created.
+func waitServiceAccounts(ctx context.Context, client kubernetes.Interface, workloads []scenarios.Workload) error {
+	namespaces := map[string]bool{metav1.NamespaceDefault: true}
+	for _, wl := range workloads {
+		namespaces[wl.Namespace] = true
+	}
+	ctx, cancel := context.WithTimeout(ctx, serviceAccountWait)
+	defer cancel()
+	for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
+		err := wait.PollUntilContextCancel(ctx, 20*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+			_, err := client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
+			return err == nil, nil
+		})
+		if err != nil {
+			return fmt.Errorf("service account %s/default not made by kube-controller-manager's serviceaccount-controller (is it in --controllers?): %w", ns, err)
+		}
+	}
+	return nil
 }

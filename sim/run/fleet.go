@@ -35,9 +35,18 @@ func KubeletVersion(kubernetesVersion string) string {
 	return "v" + kubernetesVersion + ".0"
 }
 
-// NodeIP is the InternalIP of the fleet's i-th node: one loopback address
-// per node in 127.<base>.0.0/16 (127.1.0.1, 127.1.0.2, ... for base 1),
-// where its kubelet API listens.
+// NodeAddress is the InternalIP of the fleet's i-th node, in the node
+// network 172.16.0.0/12 (172.16.0.1, 172.16.0.2, ...), as a cloud's
+// subnet hands them out. Its kubelet API listens at NodeIP; the embedded
+// API server reaches one through the other (apiserver.RouteKubelet).
+func NodeAddress(i int) net.IP {
+	n := i + 1
+	return net.IPv4(172, 16+byte(n>>16), byte(n>>8), byte(n))
+}
+
+// NodeIP is where the fleet's i-th node's kubelet API listens: one
+// loopback address per node in 127.<base>.0.0/16 (127.1.0.1, 127.1.0.2,
+// ... for base 1).
 func NodeIP(base byte, i int) net.IP {
 	n := i + 1
 	return net.IPv4(127, base+byte(n>>16), byte(n>>8), byte(n))
@@ -67,8 +76,9 @@ func PodCIDR(i int) *net.IPNet {
 
 // fleet is the scenario's virtual nodes.
 type fleet struct {
-	sc        *scenarios.Scenario
-	clients   node.Clients
+	sc *scenarios.Scenario
+	// clients makes a node's kubelet clients, with the node's identity.
+	clients   func(node string) (node.Clients, error)
 	traceFull bool
 	faults    *faults
 	kubelets  []*node.Kubelet
@@ -94,8 +104,9 @@ type member struct {
 	devices *devices.Manager
 	plugins map[string]*devices.FakePlugin // by resource name
 	server  *node.Server
-	ip      net.IP
-	config  *kubeletconfigv1beta1.KubeletConfiguration
+	// ip is the node's address; listen is where its kubelet API listens.
+	ip, listen net.IP
+	config     *kubeletconfigv1beta1.KubeletConfiguration
 	// cniReady is when the pod network's plugin is up.
 	cniReady time.Time
 }
@@ -116,7 +127,7 @@ func (m *member) close() {
 
 // newFleet builds and starts a kubelet per node of every pool, in file
 // order, each on its own entity.
-func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *observer, o worldOptions, f *faults) (*fleet, error) {
+func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients func(string) (node.Clients, error), obs *observer, o worldOptions, f *faults) (*fleet, error) {
 	fl := &fleet{sc: sc, clients: clients, traceFull: o.traceFull, faults: f, sizes: map[string]int{},
 		members: map[string]*member{}, stateDir: o.stateDir}
 	if !sc.NoNodeEndpoints {
@@ -186,7 +197,7 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	idx := fl.next
 	fl.next++
 	kc := kubeletConfig(pool)
-	ip := NodeIP(fl.base, idx)
+	ip := NodeAddress(idx)
 	rootDir := filepath.Join(fl.stateDir, name)
 	kv, err := kernel.Parse(pool.KernelVersion)
 	if err != nil {
@@ -246,13 +257,17 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 		Devices:                 m.devices,
 		TraceAllHeartbeats:      fl.traceFull,
 	}
-	k, err := node.New(cfg, fl.clients, rt, obs)
+	clients, err := fl.clients(name)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", name, err)
+	}
+	k, err := node.New(cfg, clients, rt, obs)
 	if err != nil {
 		return err
 	}
-	m.kubelet, m.ip, m.config = k, ip, kubeletConfigOrDefault(kc, k)
+	m.kubelet, m.ip, m.listen, m.config = k, ip, NodeIP(fl.base, idx), kubeletConfigOrDefault(kc, k)
 	if fl.endpoints != nil {
-		if m.server, err = fl.serve(k, name, ip, m.config); err != nil {
+		if m.server, err = fl.serve(k, name, m.ip, m.listen, m.config); err != nil {
 			return err
 		}
 	}
@@ -262,17 +277,19 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	return nil
 }
 
-// serve starts a node's kubelet API at its address, with a serving
-// certificate from the run's CA and the API server's authentication and
-// authorization.
-func (fl *fleet) serve(k *node.Kubelet, name string, ip net.IP, kc *kubeletconfigv1beta1.KubeletConfiguration) (*node.Server, error) {
-	cert, err := fl.endpoints.KubeletServingCert(name, []net.IP{ip})
+// serve starts a node's kubelet API at its listening address, routed from
+// its node address, with a serving certificate from the run's CA for both
+// and the API server's authentication and authorization.
+func (fl *fleet) serve(k *node.Kubelet, name string, ip, listen net.IP, kc *kubeletconfigv1beta1.KubeletConfiguration) (*node.Server, error) {
+	cert, err := fl.endpoints.KubeletServingCert(name, []net.IP{ip, listen})
 	if err != nil {
 		return nil, err
 	}
+	port := strconv.Itoa(int(kc.Port))
+	fl.endpoints.RouteKubelet(net.JoinHostPort(ip.String(), port), net.JoinHostPort(listen.String(), port))
 	return node.StartServer(node.ServerConfig{
 		NodeName:          name,
-		Address:           net.JoinHostPort(ip.String(), strconv.Itoa(int(kc.Port))),
+		Address:           net.JoinHostPort(listen.String(), port),
 		Certificate:       cert,
 		Authenticator:     fl.endpoints.KubeletAuthenticator(),
 		AuthorizationMode: string(kc.Authorization.Mode),
@@ -305,7 +322,7 @@ func (fl *fleet) startKubelet(name string) {
 	}
 	m.kubelet.Start(m.kubelet.Entity())
 	if fl.endpoints != nil && m.server == nil {
-		server, err := fl.serve(m.kubelet, name, m.ip, m.config)
+		server, err := fl.serve(m.kubelet, name, m.ip, m.listen, m.config)
 		if err != nil {
 			fl.faults.w.fail(err)
 			return

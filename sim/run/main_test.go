@@ -8,6 +8,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/sim/kcm"
 )
 
 func TestMain(m *testing.M) {
@@ -15,4 +16,15 @@ func TestMain(m *testing.M) {
 	klog.SetOutput(io.Discard)
 	sim.TuneGC()
 	os.Exit(m.Run())
+}
+
+// allControllers is the default --controllers selection, for tests that
+// build a world themselves.
+func allControllers(t *testing.T) *kcm.Selection {
+	t.Helper()
+	sel, err := kcm.ParseControllers(kcm.DefaultControllers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sel
 }

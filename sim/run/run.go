@@ -16,6 +16,7 @@ import (
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/sim/apiserver"
+	"github.com/nodesim/nodesim/sim/kcm"
 	"github.com/nodesim/nodesim/sim/report"
 )
 
@@ -35,6 +36,8 @@ type Options struct {
 	Progress func(virtual time.Duration)
 	// MetricsListener, if set, serves /metrics during the run; Run closes it.
 	MetricsListener net.Listener
+	// Controllers is --controllers (nil: the scenario's, else every one).
+	Controllers []string
 }
 
 // Output file names in OutDir.
@@ -69,6 +72,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	}
 	defer rm.close()
 
+	sel, err := selectControllers(sc, opts.Controllers)
+	if err != nil {
+		return nil, err
+	}
 	stateDir := opts.StateDir
 	if stateDir == "" {
 		stateDir = filepath.Join(opts.OutDir, StateDirName)
@@ -92,7 +99,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	}
 	traceOut := bufio.NewWriterSize(traceTmp, 1<<16)
 	w, err := newWorld(ctx, sc, server, sim.Config{Seed: seed, Pace: opts.Pace, Trace: traceOut},
-		worldOptions{traceFull: opts.TraceFull, controlPlane: true, progress: opts.Progress, metrics: rm,
+		worldOptions{traceFull: opts.TraceFull, controllers: &sel, progress: opts.Progress, metrics: rm,
 			stateDir: stateDir, endpoints: server})
 	if err != nil {
 		return nil, err
@@ -178,6 +185,8 @@ type ServeOptions struct {
 	// StateDir holds every node's root dir (checkpoints, cri.sock,
 	// device-plugins/).
 	StateDir string
+	// Controllers is --controllers (nil: the scenario's, else every one).
+	Controllers []string
 }
 
 // Serve runs the scenario's fleet against backend at pace until ctx is
@@ -193,9 +202,13 @@ func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backen
 	server, embedded := backend.(*apiserver.Server)
 	serving := *sc
 	serving.Timeline = nil
-	wo := worldOptions{controlPlane: embedded, metrics: rm, stateDir: o.StateDir}
+	wo := worldOptions{metrics: rm, stateDir: o.StateDir}
 	if embedded {
-		wo.endpoints = server
+		sel, err := selectControllers(sc, o.Controllers)
+		if err != nil {
+			return err
+		}
+		wo.endpoints, wo.controllers = server, &sel
 	}
 	w, err := newWorld(ctx, &serving, backend, sim.Config{Seed: sc.Seed, Pace: o.Pace, Start: o.Start, MaxWindow: 100 * time.Millisecond}, wo)
 	if err != nil {
@@ -210,6 +223,23 @@ func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backen
 		return nil
 	}
 	return err
+}
+
+// selectControllers is the --controllers list given, else the scenario's
+// spec.controlPlane.controllers, else the default.
+func selectControllers(sc *scenarios.Scenario, given []string) (kcm.Selection, error) {
+	list := kcm.DefaultControllers
+	switch {
+	case given != nil:
+		list = given
+	case sc.ControlPlane.Controllers != nil:
+		list = sc.ControlPlane.Controllers
+	}
+	sel, err := kcm.ParseControllers(list)
+	if err != nil {
+		return kcm.Selection{}, &InputError{Err: fmt.Errorf("--controllers: %w", err)}
+	}
+	return sel, nil
 }
 
 // describeSelector says which nodes a selector chooses, for people.

@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/sim/apiserver"
+	"github.com/nodesim/nodesim/sim/kcm"
 )
 
 // world is a scenario put on an engine against an API server: the fleet,
@@ -29,7 +32,10 @@ type world struct {
 	tracker  *tracker
 	observer *observer
 	client   kubernetes.Interface
+	// identity is a client of the simulation acting as user in groups.
+	identity func(user string, groups ...string) (kubernetes.Interface, error)
 	control  *controlPlane // nil against an external cluster
+	kcm      *kcm.ControllerManager
 	faults   *faults
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -49,9 +55,12 @@ type podChange struct {
 
 // worldOptions choose what runs besides the fleet.
 type worldOptions struct {
-	traceFull    bool
-	controlPlane bool
-	progress     func(time.Duration)
+	traceFull bool
+	// controllers, if set, chooses nodesim's models of the control plane
+	// and, on the embedded API server, kube-controller-manager's
+	// controllers to run in process.
+	controllers *kcm.Selection
+	progress    func(time.Duration)
 	// metrics, if set, instruments the world (sim/run/metrics.go).
 	metrics *runMetrics
 	// stateDir holds every node's root dir (checkpoints, sockets).
@@ -86,12 +95,49 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	if w.client, err = kubernetes.NewForConfig(rest); err != nil {
 		return nil, err
 	}
-	kubeletClients := node.Clients{Core: w.client.CoreV1(), Coordination: w.client.CoordinationV1()}
+	w.identity = func(user string, groups ...string) (kubernetes.Interface, error) {
+		cfg, err := backend.IdentityConfig(user, groups...)
+		if err != nil {
+			return nil, err
+		}
+		return kubernetes.NewForConfig(simClientConfig(cfg, w.traffic))
+	}
+	// Each kubelet is its node (system:node:<name>): the Node authorizer
+	// and NodeRestriction judge its every request.
+	kubeletClients := func(name string) (node.Clients, error) {
+		cfg, err := backend.NodeConfig(name)
+		if err != nil {
+			return node.Clients{}, err
+		}
+		cfg = simClientConfig(cfg, w.traffic)
+		core, err := corev1client.NewForConfig(cfg)
+		if err != nil {
+			return node.Clients{}, err
+		}
+		coordination, err := coordinationv1client.NewForConfig(cfg)
+		if err != nil {
+			return node.Clients{}, err
+		}
+		return node.Clients{Core: core, Coordination: coordination}, nil
+	}
 	if err := w.startInformers(ctx); err != nil {
 		return nil, err
 	}
-	if o.controlPlane {
-		if w.control, err = newControlPlane(sc, w); err != nil {
+	if o.controllers != nil && o.endpoints != nil {
+		if w.kcm, err = startControllerManager(ctx, o.endpoints, *o.controllers); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				w.kcm.Stop()
+			}
+		}()
+		if err := waitServiceAccounts(ctx, w.client, sc.Workloads); err != nil {
+			return nil, err
+		}
+	}
+	if o.controllers != nil {
+		if w.control, err = newControlPlane(sc, w, *o.controllers); err != nil {
 			return nil, err
 		}
 	}
@@ -273,6 +319,9 @@ func (w *world) close() {
 	w.cancel()
 	w.engine.Close()
 	w.informer.Shutdown()
+	if w.kcm != nil {
+		w.kcm.Stop()
+	}
 	if w.fleet != nil {
 		w.fleet.close()
 	}
