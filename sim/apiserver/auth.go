@@ -15,13 +15,13 @@ const (
 // The identities of kube-controller-manager's controllers (each its own
 // service account with --use-service-account-credentials, as kubeadm runs
 // it) and of kube-scheduler, whose bootstrap RBAC roles grant what each
-// needs.
+// needs. The node lifecycle and the taint eviction controllers are both
+// node-controller.
 const (
-	NodeControllerUser          = "system:serviceaccount:kube-system:node-controller"
-	TaintEvictionControllerUser = "system:serviceaccount:kube-system:taint-eviction-controller"
-	ReplicaSetControllerUser    = "system:serviceaccount:kube-system:replicaset-controller"
-	SchedulerUser               = "system:kube-scheduler"
-	ControllerManagerUser       = "system:kube-controller-manager"
-	ServiceAccountsGroup        = "system:serviceaccounts"
-	KubeSystemServiceAccounts   = "system:serviceaccounts:kube-system"
+	NodeControllerUser        = "system:serviceaccount:kube-system:node-controller"
+	ReplicaSetControllerUser  = "system:serviceaccount:kube-system:replicaset-controller"
+	SchedulerUser             = "system:kube-scheduler"
+	ControllerManagerUser     = "system:kube-controller-manager"
+	ServiceAccountsGroup      = "system:serviceaccounts"
+	KubeSystemServiceAccounts = "system:serviceaccounts:kube-system"
 )

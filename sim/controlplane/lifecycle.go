@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -213,8 +214,44 @@ func (c *NodeLifecycle) tryUpdateNodeHealth(now time.Time, node *corev1.Node) (o
 	if !now.After(h.probe.Add(grace)) {
 		return observed, current, nil
 	}
-	node = node.DeepCopy()
 	t := metav1.NewTime(now)
+	node = node.DeepCopy()
+	markUnknown(node, t)
+	current = findCondition(node.Status.Conditions, corev1.NodeReady)
+	if apiequality.Semantic.DeepEqual(current, &observed) {
+		return observed, current, nil
+	}
+	updated, err := c.env.Client.CoreV1().Nodes().UpdateStatus(c.env.ctx(), node, metav1.UpdateOptions{})
+	// Another writer of the node (kube-controller-manager's ttl-controller
+	// annotates it) makes the update conflict: as upstream, read the node
+	// again and retry, up to NodeHealthUpdateRetry times in all.
+	for try := 1; apierrors.IsConflict(err) && try < nodeHealthUpdateRetry; try++ {
+		if node, err = c.env.Client.CoreV1().Nodes().Get(c.env.ctx(), node.Name, metav1.GetOptions{}); err != nil {
+			break
+		}
+		markUnknown(node, t)
+		updated, err = c.env.Client.CoreV1().Nodes().UpdateStatus(c.env.ctx(), node, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return observed, &observed, nil
+	}
+	c.env.wrote("nodes", updated)
+	h.ready = findCondition(updated.Status.Conditions, corev1.NodeReady).DeepCopy()
+	h.readyTransition = now
+	if reconciled, err := ReconcileNoSchedule(c.env.ctx(), c.env.Client, updated); err == nil && reconciled != nil {
+		c.env.wrote("nodes", reconciled)
+		updated = reconciled
+	}
+	return observed, current, updated
+}
+
+// nodeHealthUpdateRetry is how many times the controller tries to write a
+// node's health (upstream's scheduler.NodeHealthUpdateRetry).
+const nodeHealthUpdateRetry = 5
+
+// markUnknown sets the node's Ready and pressure conditions Unknown, as the
+// controller does past the grace period.
+func markUnknown(node *corev1.Node, t metav1.Time) {
 	for _, typ := range []corev1.NodeConditionType{corev1.NodeReady, corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure} {
 		cond := findCondition(node.Status.Conditions, typ)
 		if cond == nil {
@@ -227,22 +264,6 @@ func (c *NodeLifecycle) tryUpdateNodeHealth(now time.Time, node *corev1.Node) (o
 			cond.LastTransitionTime = t
 		}
 	}
-	current = findCondition(node.Status.Conditions, corev1.NodeReady)
-	if apiequality.Semantic.DeepEqual(current, &observed) {
-		return observed, current, nil
-	}
-	updated, err := c.env.Client.CoreV1().Nodes().UpdateStatus(c.env.ctx(), node, metav1.UpdateOptions{})
-	if err != nil {
-		return observed, &observed, nil
-	}
-	c.env.wrote("nodes", updated)
-	h.ready = findCondition(updated.Status.Conditions, corev1.NodeReady).DeepCopy()
-	h.readyTransition = now
-	if reconciled, err := ReconcileNoSchedule(c.env.ctx(), c.env.Client, updated); err == nil && reconciled != nil {
-		c.env.wrote("nodes", reconciled)
-		updated = reconciled
-	}
-	return observed, current, updated
 }
 
 // processTaintBaseEviction queues (or swaps) the NoExecute taint that the

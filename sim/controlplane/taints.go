@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -58,43 +59,64 @@ var conditionTaintKeys = map[string]bool{
 // match its conditions, as the lifecycle controller does on every node
 // update. It returns the node written, or nil if nothing changed.
 func ReconcileNoSchedule(ctx context.Context, client kubernetes.Interface, node *corev1.Node) (*corev1.Node, error) {
-	want := noScheduleTaints(node)
-	var keep []corev1.Taint
-	for _, t := range node.Spec.Taints {
-		if t.Effect == corev1.TaintEffectNoSchedule && conditionTaintKeys[t.Key] {
-			continue
+	return updateTaints(ctx, client, node, func(node *corev1.Node) []corev1.Taint {
+		var keep []corev1.Taint
+		for _, t := range node.Spec.Taints {
+			if t.Effect == corev1.TaintEffectNoSchedule && conditionTaintKeys[t.Key] {
+				continue
+			}
+			keep = append(keep, t)
 		}
-		keep = append(keep, t)
-	}
-	desired := append(keep, want...)
-	if sameTaints(node.Spec.Taints, desired) {
-		return nil, nil
-	}
-	return patchTaints(ctx, client, node, desired)
+		return append(keep, noScheduleTaints(node)...)
+	})
 }
 
 // swapTaints adds taint and removes the opposite ones (SwapNodeControllerTaint).
 func swapTaints(ctx context.Context, client kubernetes.Interface, node *corev1.Node, add *corev1.Taint, remove ...corev1.Taint) (*corev1.Node, error) {
-	var desired []corev1.Taint
-	for _, t := range node.Spec.Taints {
-		drop := false
-		for _, r := range remove {
-			drop = drop || (t.Key == r.Key && t.Effect == r.Effect)
+	return updateTaints(ctx, client, node, func(node *corev1.Node) []corev1.Taint {
+		var desired []corev1.Taint
+		for _, t := range node.Spec.Taints {
+			drop := false
+			for _, r := range remove {
+				drop = drop || (t.Key == r.Key && t.Effect == r.Effect)
+			}
+			if add != nil && t.Key == add.Key && t.Effect == add.Effect {
+				drop = true
+			}
+			if !drop {
+				desired = append(desired, t)
+			}
 		}
-		if add != nil && t.Key == add.Key && t.Effect == add.Effect {
-			drop = true
+		if add != nil {
+			desired = append(desired, *add)
 		}
-		if !drop {
-			desired = append(desired, t)
+		return desired
+	})
+}
+
+// updateTaintRetries is how many times a taint write is tried (upstream's
+// UpdateTaintBackoff steps).
+const updateTaintRetries = 5
+
+// updateTaints writes the taints desired says the node should have, unless
+// it has them. A write that conflicts with another writer of the node
+// (kube-controller-manager's ttl-controller annotates nodes) is tried again
+// on the node read afresh, as upstream's AddOrUpdateTaintOnNode does. It
+// returns the node written, or nil if nothing changed.
+func updateTaints(ctx context.Context, client kubernetes.Interface, node *corev1.Node, desired func(*corev1.Node) []corev1.Taint) (*corev1.Node, error) {
+	for try := 1; ; try++ {
+		want := desired(node)
+		if sameTaints(node.Spec.Taints, want) {
+			return nil, nil
+		}
+		updated, err := patchTaints(ctx, client, node, want)
+		if !apierrors.IsConflict(err) || try == updateTaintRetries {
+			return updated, err
+		}
+		if node, err = client.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{}); err != nil {
+			return nil, err
 		}
 	}
-	if add != nil {
-		desired = append(desired, *add)
-	}
-	if sameTaints(node.Spec.Taints, desired) {
-		return nil, nil
-	}
-	return patchTaints(ctx, client, node, desired)
 }
 
 func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {

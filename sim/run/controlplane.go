@@ -65,10 +65,6 @@ func newControlPlane(sc *scenarios.Scenario, w *world, sel kcm.Selection) (*cont
 	if err != nil {
 		return nil, err
 	}
-	evictionController, err := as(apiserver.TaintEvictionControllerUser, controllerGroups...)
-	if err != nil {
-		return nil, err
-	}
 	replicaSetController, err := as(apiserver.ReplicaSetControllerUser, controllerGroups...)
 	if err != nil {
 		return nil, err
@@ -102,7 +98,7 @@ func newControlPlane(sc *scenarios.Scenario, w *world, sel kcm.Selection) (*cont
 		}
 	}
 	if sel.Model(kcm.TaintEviction) {
-		c.eviction = controlplane.NewTaintEviction(evictionController)
+		c.eviction = controlplane.NewTaintEviction(nodeController)
 		// The taint eviction controller reacts to every taint change the
 		// lifecycle controller makes.
 		w.observer.nodeChanged = func(n *corev1.Node) { c.eviction.NodeChanged(w.engine.Now(), n) }
