@@ -202,7 +202,11 @@ func startKubeletEnv(t *testing.T) *kubeletEnv {
 	env := &kubeletEnv{api: api, admin: admin, backend: newFakeKubelet(), roots: roots}
 	env.server, env.url = startNodeServer(t, api, "api-node", "127.1.0.10", AuthorizationModeWebhook, env.backend)
 
+	// The node's address is on the node network, routed to where its
+	// kubelet API listens: kube-apiserver proxies to no loopback address.
 	host, port, _ := net.SplitHostPort(strings.TrimPrefix(env.url, "https://"))
+	api.RouteKubelet(net.JoinHostPort(nodeAddress(host), port), net.JoinHostPort(host, port))
+	host = nodeAddress(host)
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: "api-node"},
 		Status: corev1.NodeStatus{
@@ -216,6 +220,12 @@ func startKubeletEnv(t *testing.T) *kubeletEnv {
 	if _, err := admin.CoreV1().Nodes().Create(context.Background(), node, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The service account pods need, as kube-controller-manager's
+	// serviceaccount-controller would make it.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "default"}}
+	if _, err := admin.CoreV1().ServiceAccounts("default").Create(context.Background(), sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
 	pod := env.backend.pods[0].DeepCopy()
 	pod.Status = corev1.PodStatus{}
 	pod.UID = ""
@@ -225,9 +235,13 @@ func startKubeletEnv(t *testing.T) *kubeletEnv {
 	return env
 }
 
+// nodeAddress is the node network address (172.31.x.y) of a kubelet API
+// listening at ip (127.1.x.y).
+func nodeAddress(ip string) string { return "172.31." + strings.TrimPrefix(ip, "127.1.") }
+
 func startNodeServer(t *testing.T, api *apiserver.Server, name, ip, mode string, backend KubeletAPI) (*Server, string) {
 	t.Helper()
-	cert, err := api.KubeletServingCert(name, []net.IP{net.ParseIP(ip)})
+	cert, err := api.KubeletServingCert(name, []net.IP{net.ParseIP(ip), net.ParseIP(nodeAddress(ip))})
 	if err != nil {
 		t.Fatal(err)
 	}

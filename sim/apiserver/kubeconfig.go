@@ -7,6 +7,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/nodesim/nodesim/sim/kcm"
 )
 
 // ContextName names the cluster, user and context of the kubeconfig nodesim
@@ -81,4 +83,20 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// ControllerManagerConfig is the configuration of a kube-controller-manager
+// of this cluster that runs controllers, as kubeadm sets one up: its own
+// kubeconfig as system:kube-controller-manager (controller-manager.conf,
+// written into the server's directory), the run's CA as --root-ca-file.
+func (s *Server) ControllerManagerConfig(controllers []string) (kcm.Config, error) {
+	kubeconfig, err := s.KubeconfigFor(ControllerManagerUser)
+	if err != nil {
+		return kcm.Config{}, err
+	}
+	path := filepath.Join(s.dir, "controller-manager.conf")
+	if err := writeFileAtomic(path, kubeconfig, 0o600); err != nil {
+		return kcm.Config{}, fmt.Errorf("kube-controller-manager: %w", err)
+	}
+	return kcm.Config{Kubeconfig: path, RootCAFile: s.files.ca, ServiceClusterIPRange: ServiceClusterIPRange, Controllers: controllers}, nil
 }

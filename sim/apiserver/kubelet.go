@@ -7,11 +7,18 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/apiserver/pkg/authentication/group"
+	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
+	"k8s.io/apiserver/pkg/authentication/request/union"
+	x509request "k8s.io/apiserver/pkg/authentication/request/x509"
+	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 	"k8s.io/apiserver/pkg/server/egressselector"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app"
 )
@@ -41,11 +48,35 @@ func (s *Server) KubeletServingCert(node string, ips []net.IP) (tls.Certificate,
 }
 
 // KubeletAuthenticator is what a kubelet of this cluster authenticates its
-// API's callers with: client certificates signed by the run's CA
-// (authentication.x509.clientCAFile) and the API server's bearer tokens
-// (what a TokenReview, authentication.webhook, would accept). Everyone it
-// accepts is in system:authenticated; anonymous requests are refused.
-func (s *Server) KubeletAuthenticator() authenticator.Request { return s.authn }
+// API's callers with, as kubeadm configures it: client certificates signed
+// by the run's CA (authentication.x509.clientCAFile), bearer tokens as a
+// TokenReview (authentication.webhook) would judge them, that is by the API
+// server's own authentication, and no anonymous requests
+// (authentication.anonymous.enabled false). Everyone it accepts is in
+// system:authenticated.
+func (s *Server) KubeletAuthenticator() authenticator.Request { return s.kubeletAuthn }
+
+// newKubeletAuthenticator builds KubeletAuthenticator.
+func (s *Server) newKubeletAuthenticator() (authenticator.Request, error) {
+	ca, err := dynamiccertificates.NewStaticCAContent("client-ca", s.pki.CA.CertPEM)
+	if err != nil {
+		return nil, err
+	}
+	certs := x509request.NewDynamic(ca.VerifyOptions, x509request.CommonNameUserConversion)
+	tokenReview := authenticator.TokenFunc(func(ctx context.Context, token string) (*authenticator.Response, bool, error) {
+		r, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		r.Header.Set("Authorization", "Bearer "+token)
+		resp, ok, err := s.authn.AuthenticateRequest(r)
+		if err != nil || !ok || resp.User.GetName() == user.Anonymous {
+			return nil, false, err
+		}
+		return resp, true, nil
+	})
+	return group.NewAuthenticatedGroupAdder(union.New(certs, bearertoken.New(tokenReview))), nil
+}
 
 // Authorizer is the API server's own authorizer (Node,RBAC, with
 // system:masters allowed everything), the one a SubjectAccessReview from

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +118,7 @@ type seen struct {
 // with status and body of the request's path.
 func fakeKubelet(t *testing.T, node, ip string) (port int, requests func() []seen) {
 	t.Helper()
-	cert, err := testServer.KubeletServingCert(node, []net.IP{net.ParseIP(ip)})
+	cert, err := testServer.KubeletServingCert(node, []net.IP{net.ParseIP(ip), net.ParseIP(nodeAddress(ip))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +148,18 @@ func fakeKubelet(t *testing.T, node, ip string) (port int, requests func() []see
 	}
 }
 
+// nodeAddress is the node network address (172.31.x.y) routed to a fake
+// kubelet listening at ip (127.1.x.y): kube-apiserver proxies to no
+// loopback address.
+func nodeAddress(ip string) string { return "172.31." + strings.TrimPrefix(ip, "127.1.") }
+
+// createKubeletNode creates a node whose kubelet listens at ip:port and
+// whose status gives its node address, routed there.
 func createKubeletNode(t *testing.T, name, ip string, port int) {
 	t.Helper()
+	testServer.RouteKubelet(net.JoinHostPort(nodeAddress(ip), strconv.Itoa(port)), net.JoinHostPort(ip, strconv.Itoa(port)))
 	n := testNode(name)
-	n.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: name}, {Type: corev1.NodeInternalIP, Address: ip}}
+	n.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: name}, {Type: corev1.NodeInternalIP, Address: nodeAddress(ip)}}
 	n.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(port)
 	if _, err := newClient(t, false).CoreV1().Nodes().Create(ctxT(t), n, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

@@ -6,10 +6,16 @@ import (
 	"io"
 	"os"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/cmd/kube-controller-manager/names"
+
+	"github.com/nodesim/nodesim/sim/kcm"
 )
 
 // testServer is shared by the tests of this package: starting etcd and the
@@ -29,12 +35,54 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	testServer = s
+	// The controllers a cluster cannot do without for these tests: the
+	// service accounts pods need, namespace deletion.
+	cfg, err := s.ControllerManagerConfig([]string{names.ServiceAccountController, names.NamespaceController, names.GarbageCollectorController})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	controllers, err := kcm.Start(context.Background(), cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer controllers.Stop()
+	if err := serviceAccountMade(s, metav1.NamespaceDefault); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	code := m.Run()
 	if err := s.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stop:", err)
 		return 1
 	}
 	return code
+}
+
+// waitServiceAccount waits for the default service account of namespace,
+// which kube-controller-manager's serviceaccount-controller makes and pods
+// need.
+func waitServiceAccount(t testing.TB, namespace string) {
+	t.Helper()
+	if err := serviceAccountMade(testServer, namespace); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func serviceAccountMade(s *Server, namespace string) error {
+	c, err := kubernetes.NewForConfig(s.RESTConfig())
+	if err != nil {
+		return err
+	}
+	err = wait.PollUntilContextTimeout(context.Background(), 20*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := c.CoreV1().ServiceAccounts(namespace).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("service account %s/default: %w", namespace, err)
+	}
+	return nil
 }
 
 // newClient is a client of the shared server; protobuf when asked.

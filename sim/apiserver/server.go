@@ -114,8 +114,9 @@ type Server struct {
 	// authorization (its client certificates and tokens; Node,RBAC),
 	// which kubelets consult too, as through a TokenReview and a
 	// SubjectAccessReview (KubeletAuthenticator, Authorizer).
-	authn authenticator.Request
-	authz authorizer.Authorizer
+	authn        authenticator.Request
+	authz        authorizer.Authorizer
+	kubeletAuthn authenticator.Request
 	// kubeletRoutes maps node addresses to their kubelets' listeners
 	// (RouteKubelet).
 	kubeletRoutes sync.Map
@@ -238,6 +239,9 @@ func (s *Server) build(opts options.CompletedOptions) (*aggregatorapiserver.APIA
 	generic := config.KubeAPIs.ControlPlane.Generic
 	s.authn = generic.Authentication.Authenticator
 	s.authz = generic.Authorization.Authorizer
+	if s.kubeletAuthn, err = s.newKubeletAuthenticator(); err != nil {
+		return nil, err
+	}
 	s.routeCluster(config)
 	s.storage = newInProcessStorage(s.etcd.Server)
 	config.KubeAPIs.ControlPlane.Generic.RESTOptionsGetter = s.storage.wrap(generic.RESTOptionsGetter)

@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -88,8 +89,11 @@ func TestTaintEvictionEvictsIntolerantPodAtOnce(t *testing.T) {
 			continue
 		}
 		switch a := a.(type) {
-		case clienttesting.UpdateAction:
-			p := a.GetObject().(*corev1.Pod)
+		case clienttesting.PatchAction:
+			var p corev1.Pod
+			if err := json.Unmarshal(a.GetPatch(), &p); err != nil {
+				t.Fatalf("status patch %s: %v", a.GetPatch(), err)
+			}
 			c := findPodCondition(p.Status.Conditions, corev1.DisruptionTarget)
 			if c == nil {
 				t.Fatalf("status update without DisruptionTarget: %v", p.Status.Conditions)
@@ -97,12 +101,12 @@ func TestTaintEvictionEvictsIntolerantPodAtOnce(t *testing.T) {
 			if c.Status != corev1.ConditionTrue || c.Reason != "DeletionByTaintManager" || c.Message != "Taint manager: deleting due to NoExecute taint" || h.since(c.LastTransitionTime.Time) != 30*time.Second {
 				t.Errorf("DisruptionTarget = %+v", c)
 			}
-			steps = append(steps, a.GetVerb()+"/"+a.GetSubresource()+" "+p.Name)
+			steps = append(steps, a.GetVerb()+"/"+a.GetSubresource()+" "+a.GetName())
 		case clienttesting.DeleteAction:
 			steps = append(steps, "delete "+a.GetName())
 		}
 	}
-	wantStrings(t, "pod writes", steps, []string{"update/status p", "delete p"})
+	wantStrings(t, "pod writes", steps, []string{"patch/status p", "delete p"})
 }
 
 // A pod tolerating the taint for N seconds goes N seconds after the

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"time"
@@ -188,23 +186,13 @@ func (c *controlPlane) evictions(now time.Time, nodes []string, pods map[string]
 }
 
 // startControllerManager runs kube-controller-manager's controllers that
-// sel chooses in process against server, as system:kube-controller-manager
-// (kubeadm's controller-manager.conf).
+// sel chooses in process against server.
 func startControllerManager(ctx context.Context, server *apiserver.Server, sel kcm.Selection) (*kcm.ControllerManager, error) {
-	kubeconfig, err := server.KubeconfigFor(apiserver.ControllerManagerUser)
+	cfg, err := server.ControllerManagerConfig(sel.KubeControllerManager())
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(server.Dir(), "controller-manager.conf")
-	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
-		return nil, fmt.Errorf("kube-controller-manager: %w", err)
-	}
-	return kcm.Start(ctx, kcm.Config{
-		Kubeconfig:            path,
-		RootCAFile:            server.CAFile(),
-		ServiceClusterIPRange: apiserver.ServiceClusterIPRange,
-		Controllers:           sel.KubeControllerManager(),
-	})
+	return kcm.Start(ctx, cfg)
 }
 
 // serviceAccountWait bounds how long a run waits for kube-controller-manager
