@@ -2,11 +2,14 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim/controlplane"
@@ -74,6 +77,32 @@ func newControlPlane(sc *scenarios.Scenario, w *world) (*controlPlane, error) {
 
 func (c *controlPlane) start(now time.Time) { c.lifecycle.Start(now) }
 
+// allocatePodCIDR is the node IPAM controller's range allocator
+// (kube-controller-manager --allocate-node-cidrs): a node without a pod
+// CIDR gets one, patched into spec.podCIDR and spec.podCIDRs as
+// PatchNodeCIDRs does. The range is the one the node's runtime already
+// gives pod IPs from. It returns the patched node, or nil.
+func (c *controlPlane) allocatePodCIDR(n *corev1.Node) *corev1.Node {
+	if len(n.Spec.PodCIDRs) > 0 || n.Spec.PodCIDR != "" {
+		return nil
+	}
+	k, ok := c.w.observer.kubelets[n.Name]
+	if !ok || k.PodCIDR() == nil {
+		return nil
+	}
+	cidr := k.PodCIDR().String()
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"podCIDR": cidr, "podCIDRs": []string{cidr}}})
+	if err != nil {
+		return nil
+	}
+	updated, err := c.w.client.CoreV1().Nodes().Patch(context.Background(), n.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+	if err != nil {
+		return nil // the next change of the node retries
+	}
+	c.env.Wrote("nodes", updated)
+	return updated
+}
+
 // leaderElectionRenewDeadline is kube-controller-manager's
 // --leader-elect-renew-deadline: unable to renew its leader lease for this
 // long, it stops and restarts with nothing remembered.
@@ -97,9 +126,14 @@ func (c *controlPlane) restart() {
 // since the last barrier, then keeps the workloads and schedules.
 func (c *controlPlane) react(now time.Time, nodes []string, pods map[string]*podChange) {
 	for _, name := range nodes {
-		if n, err := c.env.Nodes.Get(name); err == nil {
-			c.eviction.NodeChanged(now, n)
+		n, err := c.env.Nodes.Get(name)
+		if err != nil {
+			continue
 		}
+		if patched := c.allocatePodCIDR(n); patched != nil {
+			n = patched
+		}
+		c.eviction.NodeChanged(now, n)
 	}
 	keys := make([]string, 0, len(pods))
 	for k, ch := range pods {
