@@ -173,8 +173,8 @@ func TestReportContents(t *testing.T) {
 	}
 
 	all := svgs(t, page)
-	if len(all) != 5 {
-		t.Fatalf("got %d <svg> elements, want 5 (timeline and four plots)", len(all))
+	if len(all) != 9 {
+		t.Fatalf("got %d <svg> elements, want 9 (timeline and eight plots)", len(all))
 	}
 	legends := [][]string{
 		{"Ready=True", "Ready=False", "Ready=Unknown"},
@@ -296,15 +296,15 @@ func TestPass(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if n := len(svgs(t, page)); n != 4 {
-		t.Errorf("got %d <svg>, want the four plots", n)
+	if n := len(svgs(t, page)); n != 8 {
+		t.Errorf("got %d <svg>, want the eight plots", n)
 	}
 }
 
 func TestEmptyInput(t *testing.T) {
 	page := render(t, Input{})
-	if n := len(svgs(t, page)); n != 4 {
-		t.Errorf("got %d <svg>, want 4", n)
+	if n := len(svgs(t, page)); n != 8 {
+		t.Errorf("got %d <svg>, want 8", n)
 	}
 	if !strings.Contains(page, "no taints in the trace") {
 		t.Errorf("empty taint plot lacks its note")
