@@ -73,13 +73,13 @@ type Sample struct {
 
 // page is what the template renders.
 type page struct {
-	Scenario     string
-	Seed         uint64
-	Nodes        int
-	Duration     string
-	Wall         string
-	Speedup      string
-	Passed       bool
+	Scenario string
+	Seed     uint64
+	Nodes    int
+	Duration string
+	Wall     string
+	Speedup  string
+	Passed   bool
 	// Verdict is pass, fail, or none (no expectations: nothing verified).
 	Verdict      string
 	Held         int
