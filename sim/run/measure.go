@@ -119,3 +119,26 @@ func (m *measure) barrier(since time.Duration, w *world) {
 	}
 	m.phases = append(m.phases, report.PhaseSample{T: since, Counts: counts})
 }
+
+// summary is summary.json's api.
+func (m *measure) summary() *APISummary {
+	out := &APISummary{}
+	var all report.Histogram
+	for i := range m.windows {
+		out.Requests += m.windows[i].Requests
+		out.Failed += m.windows[i].Failed
+		all.Merge(&m.windows[i].Latency)
+	}
+	for _, q := range []struct {
+		name string
+		q    float64
+	}{{"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}} {
+		if d, ok := all.Quantile(q.q); ok {
+			if out.LatencySeconds == nil {
+				out.LatencySeconds = map[string]float64{}
+			}
+			out.LatencySeconds[q.name] = d.Seconds()
+		}
+	}
+	return out
+}
