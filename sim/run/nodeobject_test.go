@@ -26,6 +26,9 @@ spec:
   duration: 2m
   nodePools:
   - {name: a, count: 2}
+  timeline:
+  - {at: 20s, do: networkDown, nodes: {names: [a-1]}, for: 10s}
+  - {at: 40s, do: networkDown, nodes: {names: [a-1]}, for: 10s}
   workloads:
   - name: web
     replicas: 2
@@ -103,7 +106,21 @@ spec:
 			t.Errorf("%d %s events, want one per node (all: %v)", reasons[r], r, reasons)
 		}
 	}
+	// a-1's Ready flapped twice: one NodeReady event whose count the
+	// kubelet's recorder patched to 3, one NodeNotReady with count 2.
+	counts := map[string]int32{}
+	for _, e := range evs.Items {
+		if e.InvolvedObject.Name == "a-1" {
+			counts[e.Reason] = e.Count
+		}
+	}
+	if counts["NodeReady"] != 3 || counts["NodeNotReady"] != 2 {
+		t.Errorf("a-1's Ready events counted %v, want NodeReady 3 and NodeNotReady 2", counts)
+	}
 	writes, _, _ := w.traffic.snapshot()
+	if writes["events"]["patch"] < 3 {
+		t.Errorf("%d event patches, want the recorder's 3", writes["events"]["patch"])
+	}
 	if writes["events"]["create"] < int64(len(evs.Items)) {
 		t.Errorf("API load counts %d event creates, the server has %d", writes["events"]["create"], len(evs.Items))
 	}
