@@ -221,6 +221,9 @@ func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backen
 	}
 	w, err := newWorld(ctx, &serving, backend, sim.Config{Seed: sc.Seed, Pace: o.Pace, Start: o.Start, MaxWindow: 100 * time.Millisecond}, wo)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // interrupted while starting: as interrupted later
+		}
 		return err
 	}
 	defer w.close()
