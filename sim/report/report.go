@@ -204,11 +204,7 @@ func Write(w io.Writer, in Input) error {
 		}
 		ready = append(ready, st)
 	}
-	var writePts []point
-	for _, smp := range in.Writes {
-		writePts = append(writePts, point{smp.T, float64(smp.Writes)})
-	}
-	writes := windowedRate(tl, writePts, win, "API writes/s", "#1f5fa8")
+	writes := writesRate(&in, tl, win)
 	peakRate := peak{}
 	for c := range writes.count {
 		if v, ok := writes.value(c); ok && v > peakRate.value {

@@ -246,11 +246,13 @@ func TestReadySeries(t *testing.T) {
 	if len(a.taints) != 3 || at(a.taints[2], 400) != 3 || at(a.taints[2], 700) != 0 {
 		t.Errorf("unreachable:NoSchedule taint series wrong")
 	}
-	// Writes are 6/s outside the fault and 1/s inside it.
-	if v, _ := a.writes.value(100); v != 6 {
+	// Writes are 6/s outside the fault and 1/s inside it, over the
+	// 1m rate window.
+	writes := writesRate(&in, tl, rateWindow(tl))
+	if v, _ := writes.value(100); v != 6 {
 		t.Errorf("writes/s at 100s = %v, want 6", v)
 	}
-	if v, _ := a.writes.value(450); v != 1 {
+	if v, _ := writes.value(450); v != 1 {
 		t.Errorf("writes/s at 450s = %v, want 1", v)
 	}
 }

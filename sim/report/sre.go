@@ -398,3 +398,12 @@ func phaseStep(s []PhaseSample) time.Duration {
 	}
 	return (s[len(s)-1].T - s[0].T) / time.Duration(len(s)-1)
 }
+
+// writesRate is the API writes per second over the rate window w.
+func writesRate(in *Input, tl timeline, w time.Duration) *rateSeries {
+	pts := make([]point, 0, len(in.Writes))
+	for _, smp := range in.Writes {
+		pts = append(pts, point{smp.T, float64(smp.Writes)})
+	}
+	return windowedRate(tl, pts, w, "API writes/s", "#1f5fa8")
+}
