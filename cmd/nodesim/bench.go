@@ -86,7 +86,7 @@ NodeStatus writes and bytes per virtual second.`,
 	cmd.Flags().StringVar(&nodesFlag, "nodes", DefaultBenchNodes, "comma-separated fleet sizes")
 	cmd.Flags().DurationVar(&duration, "duration", simrun.DefaultBenchDuration, "virtual time simulated per fleet size")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per fleet size instead of a table")
-	seedFlag(cmd.Flags(), &seed)
+	seedFlag(cmd, &seed)
 	cmd.Flags().StringVar(&heap, "memprofile", "", "write a heap profile taken at the end of the run to this file (one fleet size only)")
 	cmd.Flags().StringVar(&cpu, "cpuprofile", "", "write a CPU profile of the run to this file (one fleet size only)")
 	return cmd

@@ -153,3 +153,17 @@ func TestServeWithNothingSaysHowToConnectAndWhatRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestGivenFlags(t *testing.T) {
+	root := newRootCommand()
+	cmd, _, err := root.Find([]string{"run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.ParseFlags([]string{"--trace", "full", "--seed", "7", "--out", "/tmp/x"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := givenFlags(cmd), "--out /tmp/x --seed 7 --trace full"; got != want {
+		t.Fatalf("givenFlags %q, want %q", got, want)
+	}
+}

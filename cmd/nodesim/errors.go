@@ -3,9 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 )
 
 // printError writes err in nodesim's one error format, every line
@@ -18,15 +19,24 @@ func printError(w io.Writer, err error) {
 }
 
 // givenFlags is the flags given on the command line, "--name value" in
-// name order, for the run's identity.
-func givenFlags(fs *pflag.FlagSet) string {
+// the order cobra lists them (by name), for the run's identity.
+func givenFlags(cmd *cobra.Command) string {
+	fs := cmd.Flags()
 	var parts []string
-	fs.Visit(func(f *pflag.Flag) {
-		if f.Value.Type() == "bool" {
-			parts = append(parts, "--"+f.Name+"="+f.Value.String())
-			return
+	for _, m := range flagName.FindAllStringSubmatch(fs.FlagUsagesWrapped(0), -1) {
+		name := m[1]
+		f := fs.Lookup(name)
+		if f == nil || !f.Changed {
+			continue
 		}
-		parts = append(parts, "--"+f.Name+" "+f.Value.String())
-	})
+		if f.Value.Type() == "bool" {
+			parts = append(parts, "--"+name+"="+f.Value.String())
+			continue
+		}
+		parts = append(parts, "--"+name+" "+f.Value.String())
+	}
 	return strings.Join(parts, " ")
 }
+
+// flagName finds the flag names in cobra's flag usage text.
+var flagName = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z0-9][a-z0-9-]*)`)

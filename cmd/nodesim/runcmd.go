@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim/apiserver"
@@ -52,7 +51,7 @@ one failed, 2 bad input.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.out, "out", "", "output directory (default ./nodesim-out/<scenario name>)")
-	seedFlag(f, &o.seed)
+	seedFlag(cmd, &o.seed)
 	f.StringVar(&o.trace, "trace", "changes", "what the trace holds: changes, or full (every heartbeat)")
 	f.StringVar(&o.pace, "pace", "max", "virtual time per wall time: max (as fast as possible) or NX, e.g. 10X")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
@@ -74,7 +73,7 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 		return badInput(err)
 	}
 	opts := simrun.Options{OutDir: o.out, TraceFull: o.trace == "full", Pace: pace, StateDir: o.stateDir,
-		Flags: givenFlags(cmd.Flags())}
+		Flags: givenFlags(cmd)}
 	if opts.OutDir == "" {
 		opts.OutDir = filepath.Join("nodesim-out", sc.Name)
 	}
@@ -154,8 +153,8 @@ const DefaultBenchSeed = 1
 
 // seedFlag is --seed, the same in run and bench: a whole number, by default
 // the scenario's own (bench's fleet: DefaultBenchSeed).
-func seedFlag(f *pflag.FlagSet, p *uint64) {
-	f.Uint64Var(p, "seed", 0, fmt.Sprintf("seed of every random choice, a whole number ≥ 0 (default: the scenario's spec.seed; bench's fleet: %d)", DefaultBenchSeed))
+func seedFlag(cmd *cobra.Command, p *uint64) {
+	cmd.Flags().Uint64Var(p, "seed", 0, fmt.Sprintf("seed of every random choice, a whole number ≥ 0 (default: the scenario's spec.seed; bench's fleet: %d)", DefaultBenchSeed))
 }
 
 // parsePace reads "max" (0: as fast as possible) or "NX" (N > 0).
