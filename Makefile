@@ -2,18 +2,31 @@
 GO      ?= go
 BIN     := bin/nodesim
 PKGS    := ./...
+# What `nodesim version` says: stamped into the binary by -ldflags.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+VERSION_PKG := github.com/nodesim/nodesim/internal/version
+LDFLAGS := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT)
+# Tests skipped for a missing tool (kubectl, crictl, prometheus) log here;
+# `make test` lists them at its end, STRICT_TOOLS=1 (.ci/run) fails on any.
+SKIP_LOG := $(CURDIR)/bin/skipped-tests.txt
+STRICT_TOOLS ?=
 # The suite runs under the race detector (about 3 minutes on two cores once
 # the build cache is warm); RACE= turns it off.
 RACE    ?= 1
 TESTFLAGS ?= -timeout 15m
 
-.PHONY: help build run serve test vet tidy-check bench dashboards clean
+.PHONY: help build install run serve test vet tidy-check bench dashboards clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build bin/nodesim
-	$(GO) build -o $(BIN) ./cmd/nodesim
+build: ## build bin/nodesim (version and commit stamped in)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/nodesim
+
+install: ## install nodesim to $GOBIN (default $(go env GOPATH)/bin), stamped like build
+	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/nodesim
+	@d=$$($(GO) env GOBIN); echo "installed $${d:-$$($(GO) env GOPATH)/bin}/nodesim"
 
 run: build ## build and run the default scenario (scenarios/default.yaml) into nodesim-out/default
 	./$(BIN) run scenarios/default.yaml
@@ -21,8 +34,14 @@ run: build ## build and run the default scenario (scenarios/default.yaml) into n
 serve: build ## build and serve the default scenario's nodes at 1X until Ctrl-C (kubeconfig in nodesim-out/)
 	./$(BIN) serve scenarios/default.yaml --write-kubeconfig nodesim-out/kubeconfig
 
-test: vet ## the whole test suite (what CI runs)
-	$(GO) test $(if $(RACE),-race) $(TESTFLAGS) $(PKGS)
+test: vet ## the whole test suite (what CI runs); lists at its end the tests skipped for a missing tool
+	@mkdir -p bin && rm -f $(SKIP_LOG)
+	@status=0; NODESIM_SKIP_LOG=$(SKIP_LOG) $(GO) test $(if $(RACE),-race) $(TESTFLAGS) $(PKGS) || status=$$?; \
+	if [ -s $(SKIP_LOG) ]; then \
+		echo; echo "Tests skipped for a missing tool ($$(sort -u $(SKIP_LOG) | wc -l)):"; sort -u $(SKIP_LOG); \
+		if [ -n "$(STRICT_TOOLS)" ]; then echo "STRICT_TOOLS: failing because tests were skipped"; status=1; fi; \
+	else echo "No test was skipped for a missing tool."; fi; \
+	exit $$status
 
 vet: ## go vet and gofmt
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -24,6 +24,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/nodesim/nodesim/dashboards"
+	"github.com/nodesim/nodesim/internal/testtool"
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim/apiserver"
 	simrun "github.com/nodesim/nodesim/sim/run"
@@ -182,10 +183,7 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool,
 // Prometheus's HTTP API that every dashboard query returns data, and that
 // a few of them say what the fleet is doing.
 func TestPrometheusSeesEveryDashboardQuery(t *testing.T) {
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Skip("prometheus is not installed (apt-get install prometheus; .ci/run installs it)")
-	}
+	bin := testtool.Need(t, testtool.Prometheus)
 	servedFamilies(t) // the fleet is up
 	target := shared.get(t)
 

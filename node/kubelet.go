@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -67,6 +68,19 @@ type Kubelet struct {
 	// pods are the pods admitted to the node, by UID.
 	pods   map[types.UID]*podRecord
 	podIPs int
+
+	// eventLogs are the events written this boot, by the recorder's key
+	// (events.go); lastEventNano keeps event names unique.
+	eventLogs     map[string]*eventLog
+	lastEventNano int64
+	// rebootRecorded: the Rebooted event of this boot was recorded.
+	rebootRecorded bool
+	// images is the image manager's cached image list (status.images),
+	// listed from the runtime at imagesListed.
+	images       []corev1.ContainerImage
+	imagesListed time.Time
+	// podCIDRs is the pod CIDR last passed on to the runtime.
+	podCIDRs string
 }
 
 // New builds a kubelet for the node cfg describes.
@@ -96,6 +110,10 @@ func (k *Kubelet) Entity() *sim.Entity { return k.en }
 // Node is the kubelet's view of its Node object (nil before registration).
 func (k *Kubelet) Node() *corev1.Node { return k.node }
 
+// PodCIDR is the node's pod address range, which the node IPAM controller
+// assigns it (spec.podCIDR).
+func (k *Kubelet) PodCIDR() *net.IPNet { return k.cfg.PodCIDR }
+
 // SetNode updates the kubelet's view of its Node object after someone else
 // wrote it, as its node informer would.
 func (k *Kubelet) SetNode(node *corev1.Node) { k.node = node }
@@ -118,6 +136,10 @@ func (k *Kubelet) Start(en *sim.Entity) {
 	k.lastStatusReportTime = time.Time{}
 	k.delayAfterNodeStatusChange = 0
 	k.latestLease = nil
+	k.eventLogs = nil // a new process: a new event recorder
+	k.rebootRecorded = false
+	k.images, k.imagesListed = nil, time.Time{}
+	k.podCIDRs = ""
 
 	k.procs = append(k.procs[:0],
 		en.Go(now, "node-status", k.statusLoop),

@@ -42,6 +42,7 @@ type harness struct {
 	engine *sim.Engine
 	trace  bytes.Buffer
 	k      *Kubelet
+	rt     *criruntime.Runtime
 }
 
 func newHarness(t *testing.T, networkReadyAfter time.Duration) *harness {
@@ -70,7 +71,7 @@ func newHarness(t *testing.T, networkReadyAfter time.Duration) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.k = k
+	h.k, h.rt = k, rt
 	en := e.NewEntity(cfg.Name)
 	// The pod network's plugin is ready networkReadyAfter the start.
 	rt.SetNetworkReady(false)

@@ -43,6 +43,9 @@ type runtimeState struct {
 	// handlers are the runtime handlers and what each supports (user
 	// namespaces, recursive read-only mounts), from the last status.
 	handlers []*runtimeapi.RuntimeHandler
+	// features are the runtime's features, from the last status (nil
+	// before one).
+	features *runtimeapi.RuntimeFeatures
 }
 
 // handlerFeatures is what the runtime handler of that name supports, as
@@ -64,6 +67,7 @@ func (k *Kubelet) updateRuntimeUp(now time.Time) {
 		return // the sanity check failed: the last good sync ages
 	}
 	k.runtimeState.handlers = resp.GetRuntimeHandlers()
+	k.runtimeState.features = resp.GetFeatures()
 	var runtimeReady, networkReady *RuntimeCondition
 	for _, c := range resp.GetStatus().GetConditions() {
 		cond := &RuntimeCondition{Type: c.GetType(), Status: c.GetStatus(), Reason: c.GetReason(), Message: c.GetMessage()}

@@ -37,6 +37,7 @@ import (
 	"k8s.io/klog/v2"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 
+	"github.com/nodesim/nodesim/internal/testtool"
 	"github.com/nodesim/nodesim/sim/apiserver"
 )
 
@@ -556,10 +557,7 @@ func TestKubeletServer(t *testing.T) {
 // kubectl runs the real kubectl with the API server's admin kubeconfig.
 func kubectl(t *testing.T, api *apiserver.Server, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Fatalf("kubectl is needed (the README's set-up installs it): %v", err)
-	}
+	path := testtool.Must(t, testtool.Kubectl)
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := api.WriteKubeconfig(kc); err != nil {
 		t.Fatal(err)

@@ -32,6 +32,8 @@ type settings struct {
 	memoryBackedVolumesOnDisk bool
 	// cgroupWarning is the kubelet's cgroup v1 warning, if any.
 	cgroupWarning string
+	// nodeStatusMaxImages is how many images status.images lists (-1: all).
+	nodeStatusMaxImages int32
 }
 
 func newSettings(c *Config) (settings, error) {
@@ -44,6 +46,10 @@ func newSettings(c *Config) (settings, error) {
 		port:                  kc.Port,
 		containerCheckpoint:   config.FeatureEnabled(kc.FeatureGates, config.GateContainerCheckpoint),
 		leaseDurationSeconds:  kc.NodeLeaseDurationSeconds,
+		nodeStatusMaxImages:   50,
+	}
+	if kc.NodeStatusMaxImages != nil {
+		s.nodeStatusMaxImages = *kc.NodeStatusMaxImages
 	}
 	var err error
 	if s.systemReserved, err = reservation(kc.SystemReserved); err != nil {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/nodesim/nodesim/node/kernel"
 	"github.com/nodesim/nodesim/sim"
@@ -74,6 +76,8 @@ func (k *Kubelet) pressureNow(now time.Time) Pressure {
 // statusLoop is syncNodeStatus every nodeStatusUpdateFrequency (jittered
 // 4 %), after one runtime poll, as the kubelet starts it.
 func (k *Kubelet) statusLoop(p *sim.Proc) {
+	// BirthCry: the kubelet says it started, before it registers.
+	k.recordNodeEvent(corev1.EventTypeNormal, EventStartingKubelet, "Starting kubelet.")
 	k.updateRuntimeUp(p.Now())
 	for {
 		k.syncNodeStatus(p)
@@ -122,6 +126,7 @@ func (k *Kubelet) tryUpdateNodeStatus(p *sim.Proc, try int) error {
 	if original == nil {
 		return errors.New("node not found")
 	}
+	k.updatePodCIDR(original)
 	node, changed := k.updateNode(p.Now(), original)
 	if !changed && !k.isUpdateStatusPeriodExpired(p.Now()) {
 		return nil
@@ -238,26 +243,144 @@ func (k *Kubelet) fastNodeStatusUpdate(p *sim.Proc, timeout bool) bool {
 	return true
 }
 
-// setNodeStatus runs the kubelet's status setters, in the kubelet's order.
+// setNodeStatus runs the kubelet's status setters, in the kubelet's order
+// (defaultNodeStatusFuncs), recording the events they record.
 func (k *Kubelet) setNodeStatus(now time.Time, node *corev1.Node) {
 	k.setAddresses(node)
 	k.setMachineInfo(node)
 	k.setVersionInfo(node)
 	node.Status.DaemonEndpoints.KubeletEndpoint.Port = k.set.port
+	k.setImages(now, node)
 	node.Status.NodeInfo.OperatingSystem = k.cfg.OperatingSystem
 	node.Status.NodeInfo.Architecture = k.cfg.Architecture
+	k.setRuntimeHandlers(node)
+	k.setNodeFeatures(node)
 	t := metav1.NewTime(now)
 	pressure := k.pressureNow(now)
-	setPressureCondition(node, t, corev1.NodeMemoryPressure, pressure.Memory,
-		"KubeletHasInsufficientMemory", "kubelet has insufficient memory available",
-		"KubeletHasSufficientMemory", "kubelet has sufficient memory available")
-	setPressureCondition(node, t, corev1.NodeDiskPressure, pressure.Disk,
-		"KubeletHasDiskPressure", "kubelet has disk pressure",
-		"KubeletHasNoDiskPressure", "kubelet has no disk pressure")
-	setPressureCondition(node, t, corev1.NodePIDPressure, pressure.PID,
-		"KubeletHasInsufficientPID", "kubelet has insufficient PID available",
-		"KubeletHasSufficientPID", "kubelet has sufficient PID available")
-	k.setReadyCondition(node, t)
+	for _, c := range []struct {
+		typ                       corev1.NodeConditionType
+		on                        bool
+		trueReason, trueMessage   string
+		falseReason, falseMessage string
+		trueEvent, falseEvent     string
+	}{
+		{corev1.NodeMemoryPressure, pressure.Memory,
+			"KubeletHasInsufficientMemory", "kubelet has insufficient memory available",
+			"KubeletHasSufficientMemory", "kubelet has sufficient memory available",
+			EventNodeHasInsufficientMem, EventNodeHasSufficientMemory},
+		{corev1.NodeDiskPressure, pressure.Disk,
+			"KubeletHasDiskPressure", "kubelet has disk pressure",
+			"KubeletHasNoDiskPressure", "kubelet has no disk pressure",
+			EventNodeHasDiskPressure, EventNodeHasNoDiskPressure},
+		{corev1.NodePIDPressure, pressure.PID,
+			"KubeletHasInsufficientPID", "kubelet has insufficient PID available",
+			"KubeletHasSufficientPID", "kubelet has sufficient PID available",
+			EventNodeHasInsufficientPID, EventNodeHasSufficientPID},
+	} {
+		if flipped := setPressureCondition(node, t, c.typ, c.on, c.trueReason, c.trueMessage, c.falseReason, c.falseMessage); flipped {
+			ev := c.falseEvent
+			if c.on {
+				ev = c.trueEvent
+			}
+			k.recordNodeStatusEvent(corev1.EventTypeNormal, ev)
+		}
+	}
+	if flipped, ready := k.setReadyCondition(node, t); flipped {
+		ev := EventNodeNotReady
+		if ready {
+			ev = EventNodeReady
+		}
+		k.recordNodeStatusEvent(corev1.EventTypeNormal, ev)
+	}
+}
+
+// imageCacheUpdatePeriod is how often the kubelet's image manager lists
+// the runtime's images into the cache that status.images reads.
+const imageCacheUpdatePeriod = 30 * time.Second
+
+// setImages is the kubelet's Images setter: up to nodeStatusMaxImages
+// images, largest first (ties: higher ID first), each with up to five
+// names, repo digests before repo tags.
+func (k *Kubelet) setImages(now time.Time, node *corev1.Node) {
+	if k.imagesListed.IsZero() || now.Sub(k.imagesListed) >= imageCacheUpdatePeriod {
+		if resp, err := k.cri.ListImages(k.ctx(), &runtimeapi.ListImagesRequest{}); err == nil {
+			k.images = nodeImages(resp.GetImages(), k.set.nodeStatusMaxImages)
+			k.imagesListed = now
+		}
+	}
+	node.Status.Images = slices.Clone(k.images)
+}
+
+// maxNamesPerImageInNodeStatus is how many names status.images gives an
+// image.
+const maxNamesPerImageInNodeStatus = 5
+
+// nodeImages is status.images from the runtime's images.
+func nodeImages(images []*runtimeapi.Image, maxImages int32) []corev1.ContainerImage {
+	images = slices.Clone(images)
+	slices.SortStableFunc(images, func(a, b *runtimeapi.Image) int {
+		if a.GetSize() != b.GetSize() {
+			return cmp.Compare(b.GetSize(), a.GetSize())
+		}
+		return cmp.Compare(b.GetId(), a.GetId())
+	})
+	if maxImages > -1 && int(maxImages) < len(images) {
+		images = images[:maxImages]
+	}
+	var out []corev1.ContainerImage
+	for _, im := range images {
+		names := append(slices.Clone(im.GetRepoDigests()), im.GetRepoTags()...)
+		if len(names) > maxNamesPerImageInNodeStatus {
+			names = names[:maxNamesPerImageInNodeStatus]
+		}
+		out = append(out, corev1.ContainerImage{Names: names, SizeBytes: int64(im.GetSize())})
+	}
+	return out
+}
+
+// setRuntimeHandlers is the kubelet's RuntimeHandlers setter: every
+// handler of the runtime's last status with what it supports (the
+// UserNamespacesSupport and RecursiveReadOnlyMounts gates are locked on in
+// v1.37).
+func (k *Kubelet) setRuntimeHandlers(node *corev1.Node) {
+	handlers := k.runtimeState.handlers
+	node.Status.RuntimeHandlers = make([]corev1.NodeRuntimeHandler, len(handlers))
+	for i, h := range handlers {
+		rro, userns := h.GetFeatures().GetRecursiveReadOnlyMounts(), h.GetFeatures().GetUserNamespaces()
+		node.Status.RuntimeHandlers[i] = corev1.NodeRuntimeHandler{
+			Name:     h.GetName(),
+			Features: &corev1.NodeRuntimeHandlerFeatures{RecursiveReadOnlyMounts: &rro, UserNamespaces: &userns},
+		}
+	}
+}
+
+// setNodeFeatures is the kubelet's NodeFeatures setter: what the runtime
+// supports (the SupplementalGroupsPolicy gate is locked on in v1.37);
+// nothing before the runtime's first status.
+func (k *Kubelet) setNodeFeatures(node *corev1.Node) {
+	f := k.runtimeState.features
+	if f == nil {
+		return
+	}
+	sgp := f.GetSupplementalGroupsPolicy()
+	node.Status.Features = &corev1.NodeFeatures{SupplementalGroupsPolicy: &sgp}
+}
+
+// updatePodCIDR passes the pod CIDRs the node IPAM controller gave the
+// node on to the runtime, as the kubelet does when it sees them change.
+func (k *Kubelet) updatePodCIDR(node *corev1.Node) {
+	if len(node.Spec.PodCIDRs) == 0 {
+		return
+	}
+	cidrs := strings.Join(node.Spec.PodCIDRs, ",")
+	if cidrs == k.podCIDRs {
+		return
+	}
+	if _, err := k.cri.UpdateRuntimeConfig(k.ctx(), &runtimeapi.UpdateRuntimeConfigRequest{
+		RuntimeConfig: &runtimeapi.RuntimeConfig{NetworkConfig: &runtimeapi.NetworkConfig{PodCidr: cidrs}},
+	}); err == nil {
+		k.podCIDRs = cidrs
+	}
 }
 
 func (k *Kubelet) setAddresses(node *corev1.Node) {
@@ -270,6 +393,12 @@ func (k *Kubelet) setAddresses(node *corev1.Node) {
 func (k *Kubelet) setMachineInfo(node *corev1.Node) {
 	node.Status.NodeInfo.MachineID = k.machineID
 	node.Status.NodeInfo.SystemUUID = k.systemUUID
+	if old := node.Status.NodeInfo.BootID; old != "" && old != k.bootID && !k.rebootRecorded {
+		// Once a boot, as the kubelet's sync.Once does.
+		k.rebootRecorded = true
+		k.recordNodeEvent(corev1.EventTypeWarning, EventNodeRebooted,
+			"Node "+k.cfg.Name+" has been rebooted, boot id: "+k.bootID)
+	}
 	node.Status.NodeInfo.BootID = k.bootID
 	node.Status.Capacity = k.capacity()
 	node.Status.Allocatable = k.allocatable()
@@ -367,9 +496,11 @@ func parsePercent(s string) (float64, bool) {
 }
 
 // setPressureCondition is the kubelet's Memory/Disk/PIDPressure setter: the
-// heartbeat moves every time, the transition time only on a flip.
+// heartbeat moves every time, the transition time only on a flip. It says
+// whether the status flipped (a new condition flips from Unknown), when
+// the kubelet records an event.
 func setPressureCondition(node *corev1.Node, now metav1.Time, typ corev1.NodeConditionType, pressure bool,
-	trueReason, trueMessage, falseReason, falseMessage string) {
+	trueReason, trueMessage, falseReason, falseMessage string) bool {
 	condition := findCondition(node.Status.Conditions, typ)
 	if condition == nil {
 		node.Status.Conditions = append(node.Status.Conditions, corev1.NodeCondition{Type: typ, Status: corev1.ConditionUnknown})
@@ -380,15 +511,20 @@ func setPressureCondition(node *corev1.Node, now metav1.Time, typ corev1.NodeCon
 	case pressure && condition.Status != corev1.ConditionTrue:
 		condition.Status, condition.Reason, condition.Message = corev1.ConditionTrue, trueReason, trueMessage
 		condition.LastTransitionTime = now
+		return true
 	case !pressure && condition.Status != corev1.ConditionFalse:
 		condition.Status, condition.Reason, condition.Message = corev1.ConditionFalse, falseReason, falseMessage
 		condition.LastTransitionTime = now
+		return true
 	}
+	return false
 }
 
 // setReadyCondition is the kubelet's Ready setter: True with KubeletReady
-// unless the runtime, the network or missing capacity say otherwise.
-func (k *Kubelet) setReadyCondition(node *corev1.Node, now metav1.Time) {
+// unless the runtime, the network or missing capacity say otherwise. It
+// says whether an existing condition's status flipped (when the kubelet
+// records NodeReady or NodeNotReady) and whether the node is ready.
+func (k *Kubelet) setReadyCondition(node *corev1.Node, now metav1.Time) (flipped, isReady bool) {
 	ready := corev1.NodeCondition{
 		Type: corev1.NodeReady, Status: corev1.ConditionTrue,
 		Reason: "KubeletReady", Message: "kubelet is posting ready status",
@@ -411,17 +547,20 @@ func (k *Kubelet) setReadyCondition(node *corev1.Node, now metav1.Time) {
 			LastHeartbeatTime: now,
 		}
 	}
+	isReady = ready.Status == corev1.ConditionTrue
 	if old := findCondition(node.Status.Conditions, corev1.NodeReady); old != nil {
 		if old.Status == ready.Status {
 			ready.LastTransitionTime = old.LastTransitionTime
 		} else {
 			ready.LastTransitionTime = now
+			flipped = true
 		}
 		*old = ready
-		return
+		return flipped, isReady
 	}
 	ready.LastTransitionTime = now
 	node.Status.Conditions = append(node.Status.Conditions, ready)
+	return false, isReady
 }
 
 func findCondition(conditions []corev1.NodeCondition, typ corev1.NodeConditionType) *corev1.NodeCondition {

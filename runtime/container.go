@@ -414,6 +414,12 @@ func (r *Runtime) ContainerStatus(ctx context.Context, req *runtimeapi.Container
 		return nil, status.Errorf(codes.Internal, "container status of %q: %v", c.id, err)
 	}
 	st := c.statusLocked()
+	// As containerd: the image reference is the image's repo digest
+	// (docker.io/library/nginx@sha256:...) while the image is present, its
+	// ID otherwise; the image ID stays the config digest.
+	if im, ok := r.images[c.imageRef]; ok && im.digest != "" {
+		st.ImageRef = im.digest
+	}
 	resp := &runtimeapi.ContainerStatusResponse{Status: st}
 	if req.GetVerbose() {
 		ran := c.ranLocked(now)

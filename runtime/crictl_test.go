@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/nodesim/nodesim/internal/testtool"
 	"github.com/nodesim/nodesim/sim"
 )
 
@@ -25,17 +25,7 @@ import (
 // sigs.k8s.io/cri-tools/cmd/crictl@v1.37.0) or skips.
 func crictlPath(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("crictl"); err == nil {
-		return p
-	}
-	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
-		p := filepath.Join(dir, "bin", "crictl")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("crictl not installed: go install sigs.k8s.io/cri-tools/cmd/crictl@v1.37.0")
-	return ""
+	return testtool.Need(t, testtool.Crictl)
 }
 
 // served is a runtime served on a short socket path under /tmp.

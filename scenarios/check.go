@@ -16,8 +16,13 @@ import (
 type Result struct {
 	// Type is the expectation's kind (Expectation.Type).
 	Type string
-	// Reason is one sentence: what was expected and what was seen.
+	// Reason is one sentence: what was expected and what was seen
+	// (Expected; Seen).
 	Reason string
+	// Expected and Seen are Reason's two halves.
+	Expected, Seen string
+	// Line is the expectation's line in the scenario file (0: unknown).
+	Line int
 	// Passed says whether the expectation held.
 	Passed bool
 	// At is when the verdict was reached: when what was expected first
@@ -45,11 +50,13 @@ func (s *Scenario) Check(records []sim.Record, end time.Duration) []Result {
 }
 
 func (s *Scenario) check(x Expectation, records []sim.Record, end time.Duration) Result {
-	r := Result{Type: x.Type()}
+	r := Result{Type: x.Type(), Line: x.Line}
 	expected := s.describe(x)
+	r.Expected = expected
 	if x.Time > end {
 		r.At = end
-		r.Reason = fmt.Sprintf("%s; the run ended at %s, before %s", expected, end, x.Time)
+		r.Seen = fmt.Sprintf("the run ended at %s, before %s", end, x.Time)
+		r.Reason = expected + "; " + r.Seen
 		return r
 	}
 	var seen string
@@ -66,6 +73,7 @@ func (s *Scenario) check(x Expectation, records []sim.Record, end time.Duration)
 		r.At = x.Time
 		seen = "nodesim cannot check this kind of expectation"
 	}
+	r.Seen = seen
 	r.Reason = expected + "; " + seen
 	return r
 }

@@ -21,8 +21,14 @@ func assertResults(t *testing.T, got, want []scenarios.Result) {
 		t.Fatalf("%d results, want %d: %+v", len(got), len(want), got)
 	}
 	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("result %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		g := got[i]
+		// Reason is Expected; Seen, and the expectation has a line.
+		if g.Expected+"; "+g.Seen != g.Reason || g.Expected == "" || g.Seen == "" || g.Line <= 0 {
+			t.Errorf("result %d: expected %q, seen %q, line %d do not make up reason %q", i, g.Expected, g.Seen, g.Line, g.Reason)
+		}
+		g.Expected, g.Seen, g.Line = "", "", 0
+		if g != want[i] {
+			t.Errorf("result %d:\n got %+v\nwant %+v", i, g, want[i])
 		}
 	}
 }

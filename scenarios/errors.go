@@ -18,7 +18,12 @@ type Error struct {
 	Field string
 	// Message says what is wrong.
 	Message string
+	// Err is the underlying error, if any (a file that cannot be read).
+	Err error
 }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Error formats e as "FILE:LINE: FIELD: MESSAGE", leaving out ":LINE" when
 // Line is 0 and "FIELD: " when Field is empty.

@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"time"
@@ -184,17 +186,28 @@ func DefaultCapacity() corev1.ResourceList {
 func Load(path string) (*Scenario, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
+		return nil, unreadable(path, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
+		return nil, unreadable(path, err)
 	}
 	if len(data) > MaxFileSize {
 		return nil, &Error{File: path, Message: fmt.Sprintf("file is larger than %d bytes, too large for a scenario", MaxFileSize)}
 	}
 	return Parse(path, data)
+}
+
+// unreadable is the error of a scenario file that cannot be read, in the
+// format of every scenario error: "FILE: cannot read the scenario: REASON".
+func unreadable(path string, err error) error {
+	reason := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		reason = pe.Err
+	}
+	return &Error{File: path, Message: fmt.Sprintf("cannot read the scenario: %v", reason), Err: err}
 }
 
 // Parse parses and validates a scenario file's contents and fills in the

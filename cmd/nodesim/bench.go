@@ -45,8 +45,11 @@ Columns: virtual seconds per wall second (speedup), API writes per wall
 second and as a fraction of the raw etcd rate (efficiency), wall seconds
 until every node was registered and Ready, peak RSS, and the Lease and
 NodeStatus writes and bytes per virtual second.`,
-		Args: cobra.NoArgs,
+		Args: noArgs("bench"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("seed") {
+				seed = DefaultBenchSeed
+			}
 			sizes, err := parseSizes(nodesFlag)
 			if err != nil {
 				return badInput(err)
@@ -83,7 +86,7 @@ NodeStatus writes and bytes per virtual second.`,
 	cmd.Flags().StringVar(&nodesFlag, "nodes", DefaultBenchNodes, "comma-separated fleet sizes")
 	cmd.Flags().DurationVar(&duration, "duration", simrun.DefaultBenchDuration, "virtual time simulated per fleet size")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per fleet size instead of a table")
-	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the simulated fleet")
+	seedFlag(cmd, &seed)
 	cmd.Flags().StringVar(&heap, "memprofile", "", "write a heap profile taken at the end of the run to this file (one fleet size only)")
 	cmd.Flags().StringVar(&cpu, "cpuprofile", "", "write a CPU profile of the run to this file (one fleet size only)")
 	return cmd

@@ -1,8 +1,20 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/nodesim/nodesim/internal/version"
 )
+
+func init() {
+	cobra.AddTemplateFunc("nodesimVersion", func() string {
+		var b strings.Builder
+		writeVersion(&b, version.Get())
+		return b.String()
+	})
+}
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
@@ -15,6 +27,9 @@ reports what happened.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
-	root.AddCommand(newRunCommand(), newValidateCommand(), newServeCommand(), newBenchCommand(), newCheckpointCommand())
+	// --version prints what `nodesim version` prints.
+	root.Version = version.Get().Version
+	root.SetVersionTemplate(`{{nodesimVersion}}`)
+	root.AddCommand(newRunCommand(), newValidateCommand(), newServeCommand(), newBenchCommand(), newCheckpointCommand(), newVersionCommand())
 	return root
 }

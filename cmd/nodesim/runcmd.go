@@ -23,7 +23,7 @@ import (
 
 type runOptions struct {
 	out         string
-	seed        int64
+	seed        uint64
 	controllers controllersFlag
 	trace       string
 	pace        string
@@ -45,14 +45,14 @@ the same scenario and seed give the same trace.jsonl, byte for byte. It
 writes DIR/trace.jsonl, DIR/summary.json, DIR/report.html and
 DIR/metrics.prom (DIR defaults to ./nodesim-out/<scenario name>). Exit status: 0 all expectations held, 1
 one failed, 2 bad input.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneScenario("run"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, args[0])
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.out, "out", "", "output directory (default ./nodesim-out/<scenario name>)")
-	f.Int64Var(&o.seed, "seed", -1, "replace the scenario's seed")
+	seedFlag(cmd, &o.seed)
 	f.StringVar(&o.trace, "trace", "changes", "what the trace holds: changes, or full (every heartbeat)")
 	f.StringVar(&o.pace, "pace", "max", "virtual time per wall time: max (as fast as possible) or NX, e.g. 10X")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
@@ -78,15 +78,14 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 	if err != nil {
 		return err
 	}
-	opts := simrun.Options{OutDir: o.out, TraceFull: o.trace == "full", Pace: pace, StateDir: o.stateDir, Controllers: controllers}
+	opts := simrun.Options{OutDir: o.out, TraceFull: o.trace == "full", Pace: pace, StateDir: o.stateDir,
+		Controllers: controllers, Flags: givenFlags(cmd)}
 	if opts.OutDir == "" {
 		opts.OutDir = filepath.Join("nodesim-out", sc.Name)
 	}
-	if o.seed >= 0 {
-		seed := uint64(o.seed)
+	if cmd.Flags().Changed("seed") {
+		seed := o.seed
 		opts.Seed = &seed
-	} else if cmd.Flags().Changed("seed") {
-		return badInput(fmt.Errorf("--seed %d: must not be negative", o.seed))
 	}
 	out := cmd.OutOrStdout()
 	if isTerminal(out) {
@@ -127,9 +126,41 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 	fmt.Fprintf(out, "%s: %d nodes, %s virtual in %.1fs (%.1fx), %d events; wrote %s\n",
 		sc.Name, summary.Nodes, sc.Duration, summary.WallSeconds, summary.Speedup, totalEvents(summary), opts.OutDir)
 	if !summary.Passed() {
-		return &exitError{code: exitFailed, err: errors.New("expectations failed")}
+		return &exitError{code: exitFailed, err: failedExpectations(cmd.ErrOrStderr(), path, summary)}
 	}
 	return nil
+}
+
+// failedExpectations names each failed expectation on w, in nodesim's
+// error format (FILE:LINE: spec.expect[i]: type: expected ...; seen ...),
+// and returns the error that ends the run.
+func failedExpectations(w io.Writer, path string, s *simrun.Summary) error {
+	failed := 0
+	for i, e := range s.Expectations {
+		if e.Passed {
+			continue
+		}
+		failed++
+		where := path
+		if e.Line > 0 {
+			where += ":" + strconv.Itoa(e.Line)
+		}
+		what := e.Reason
+		if e.Expected != "" {
+			what = e.Expected + "; seen: " + e.Seen
+		}
+		printError(w, fmt.Errorf("%s: spec.expect[%d]: %s: %s", where, i, e.Type, what))
+	}
+	return fmt.Errorf("%d of %d expectations failed (details in summary.json and report.html)", failed, len(s.Expectations))
+}
+
+// DefaultBenchSeed is the seed of bench's fleet when --seed is not given.
+const DefaultBenchSeed = 1
+
+// seedFlag is --seed, the same in run and bench: a whole number, by default
+// the scenario's own (bench's fleet: DefaultBenchSeed).
+func seedFlag(cmd *cobra.Command, p *uint64) {
+	cmd.Flags().Uint64Var(p, "seed", 0, fmt.Sprintf("seed of every random choice, a whole number ≥ 0 (default: the scenario's spec.seed; bench's fleet: %d)", DefaultBenchSeed))
 }
 
 // parsePace reads "max" (0: as fast as possible) or "NX" (N > 0).

@@ -8,10 +8,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodesim/nodesim/internal/version"
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim/apiserver"
 	simrun "github.com/nodesim/nodesim/sim/run"
@@ -38,7 +40,12 @@ func newServeCommand() *cobra.Command {
 		Long: `serve starts the embedded API server (or uses --kubeconfig's cluster),
 prints where it is, and runs until SIGINT or SIGTERM, then stops everything
 and removes its temporary files.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return badInput(fmt.Errorf("serve: %s: one scenario file at a time, not %d", args[1], len(args)))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.scenario = args[0]
@@ -120,7 +127,7 @@ func (o *serveOptions) run(ctx context.Context, out io.Writer, controllers []str
 		}
 		fmt.Fprintf(out, "nodesim: kubeconfig written to %s (export KUBECONFIG=%s)\n", o.writeKubeconfig, o.writeKubeconfig)
 	}
-	fmt.Fprintf(out, "nodesim: serving %d virtual nodes at %gX; interrupt (Ctrl-C) to stop\n", sc.NodeCount(), pace)
+	o.describe(out, sc, pace)
 	if err := simrun.Serve(ctx, sc, backend, simrun.ServeOptions{
 		Pace: pace, Start: time.Now(), MetricsListener: metricsListener, StateDir: filepath.Join(stateDir, simrun.StateDirName),
 		Controllers: controllers,
@@ -129,6 +136,30 @@ func (o *serveOptions) run(ctx context.Context, out io.Writer, controllers []str
 	}
 	fmt.Fprintln(out, "nodesim: stopping")
 	return backend.Stop()
+}
+
+// describe says how to connect and what runs.
+func (o *serveOptions) describe(out io.Writer, sc *scenarios.Scenario, pace float64) {
+	switch {
+	case o.kubeconfig != "":
+		fmt.Fprintf(out, "nodesim: kubectl: use %s, as the nodes do\n", o.kubeconfig)
+	case o.writeKubeconfig == "":
+		fmt.Fprintln(out, "nodesim: no kubeconfig written: to use kubectl, start with --write-kubeconfig PATH (for example `nodesim serve --write-kubeconfig ./kubeconfig`, then export KUBECONFIG=./kubeconfig)")
+	}
+	if o.kubeconfig == "" {
+		fmt.Fprintf(out, "nodesim: running: the embedded API server (the Kubernetes %s API), the node lifecycle and taint eviction controllers, the workloads and scheduler models\n",
+			version.Get().Kubernetes)
+	}
+	if sc.NodeCount() == 0 {
+		fmt.Fprintln(out, "nodesim: no virtual nodes: an empty cluster (give --nodes N or a scenario file for nodes)")
+	} else {
+		var pools []string
+		for _, p := range sc.NodePools {
+			pools = append(pools, fmt.Sprintf("%s: %d", p.Name, p.Count))
+		}
+		fmt.Fprintf(out, "nodesim: %d virtual nodes (%s), each with its kubelet API, CRI socket and Lease heartbeats\n", sc.NodeCount(), strings.Join(pools, ", "))
+	}
+	fmt.Fprintf(out, "nodesim: serving %d virtual nodes at %gX; interrupt (Ctrl-C) to stop\n", sc.NodeCount(), pace)
 }
 
 // fleet is the scenario to serve: the file given, or --nodes nodes in one

@@ -36,7 +36,7 @@ func validateFiles(stdout, stderr io.Writer, files []string) error {
 	for _, file := range files {
 		if _, err := scenarios.Load(file); err != nil {
 			invalid++
-			fmt.Fprintln(stderr, err)
+			printError(stderr, err)
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", file)

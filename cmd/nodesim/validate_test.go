@@ -90,9 +90,9 @@ func TestValidate(t *testing.T) {
 		t.Errorf("stdout %q, want only the valid file", stdout)
 	}
 	wantErr := []string{
-		bad + ":9: spec.nodePools[0].count: must be a whole number, not \"ten\"",
-		bad + ":10: spec.timeline[0].do: unknown action \"explode\": want one of " + strings.Join(scenarios.Actions, ", "),
-		"read scenario: open " + missing + ": no such file or directory",
+		"nodesim: " + bad + ":9: spec.nodePools[0].count: must be a whole number, not \"ten\"",
+		"nodesim: " + bad + ":10: spec.timeline[0].do: unknown action \"explode\": want one of " + strings.Join(scenarios.Actions, ", "),
+		"nodesim: " + missing + ": cannot read the scenario: no such file or directory",
 	}
 	if got := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); strings.Join(got, "\n") != strings.Join(wantErr, "\n") {
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, strings.Join(wantErr, "\n"))

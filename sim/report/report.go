@@ -32,12 +32,29 @@ type Input struct {
 	// APIWrites and APIBytes are the run's API writes and their request
 	// bytes by resource and verb (summary.json's).
 	APIWrites, APIBytes map[string]map[string]int64
+
+	// TraceRecords is how many records (lines) trace.jsonl holds; 0 means
+	// len(Records).
+	TraceRecords int
+	// Windows are the run's measurements by window of virtual time, in
+	// time order: requests, failures, latency, writes by resource.
+	Windows []Window
+	// PodPhases are the pods by phase over virtual time, in time order.
+	PodPhases []PhaseSample
+	// Pools maps a node name to its pool.
+	Pools map[string]string
+	// Identity is what ran.
+	Identity Identity
 }
 
 // Expectation is one checked expectation of the scenario.
 type Expectation struct {
 	Type, Reason string
-	Passed       bool
+	// Expected and Seen are Reason's halves; Line is the expectation's
+	// line in the scenario file (0: unknown).
+	Expected, Seen string
+	Line           int
+	Passed         bool
 }
 
 // Fault is one step of the timeline as it happened. End 0 means until the
@@ -56,15 +73,27 @@ type Sample struct {
 
 // page is what the template renders.
 type page struct {
-	Scenario     string
-	Seed         uint64
-	Nodes        int
-	Duration     string
-	Wall         string
-	Speedup      string
-	Passed       bool
+	Scenario string
+	Seed     uint64
+	Nodes    int
+	Duration string
+	Wall     string
+	Speedup  string
+	Passed   bool
+	// Verdict is pass, fail, or none (no expectations: nothing verified).
+	Verdict      string
 	Held         int
+	Failed       []Expectation
 	Expectations []Expectation
+	Identity     Identity
+	File         string
+	RateWindow   string
+	Registration []regRow
+	Changes      []changeRow
+	ChangesAll   int
+	ChangeKinds  []string
+	ChangePools  []string
+	ChangeCSS    template.CSS
 	Faults       []faultRow
 	Gantt        template.HTML
 	Plots        []figure
@@ -104,8 +133,17 @@ func Write(w io.Writer, in Input) error {
 	a := analyze(&in, tl)
 	spans := faultSpans(in.Faults, total)
 
+	records := in.TraceRecords
+	if records == 0 {
+		records = len(in.Records)
+	}
+	win := rateWindow(tl)
 	p := page{
 		Scenario:     in.Scenario,
+		Identity:     in.Identity,
+		File:         in.Identity.ScenarioFile,
+		RateWindow:   windowLabel(win),
+		Registration: registrationTable(&in),
 		Seed:         in.Seed,
 		Nodes:        in.Nodes,
 		Duration:     fmtDur(in.Duration),
@@ -115,7 +153,7 @@ func Write(w io.Writer, in Input) error {
 		Expectations: in.Expectations,
 		Zones:        a.zones,
 		Counts:       a.counts,
-		Records:      len(in.Records),
+		Records:      records,
 		Load:         loadRows(in),
 		Heartbeats:   heartbeatSummary(in),
 	}
@@ -125,8 +163,23 @@ func Write(w io.Writer, in Input) error {
 	for _, e := range in.Expectations {
 		if e.Passed {
 			p.Held++
+		} else {
+			p.Failed = append(p.Failed, e)
 		}
 	}
+	switch {
+	case len(in.Expectations) == 0:
+		p.Verdict = "none"
+	case in.Passed && len(p.Failed) == 0:
+		p.Verdict = "pass"
+	default:
+		p.Verdict = "fail"
+	}
+	if len(in.Expectations) > 0 && !in.Passed && len(p.Failed) == 0 {
+		p.Verdict = "fail"
+	}
+	p.Changes, p.ChangesAll = nodeChanges(&in)
+	p.ChangeKinds, p.ChangePools, p.ChangeCSS = changeFilters(p.Changes)
 	for i, f := range in.Faults {
 		r := faultRow{Type: f.Type, Target: f.Target, Start: fmtDur(f.Start), End: "end of run",
 			Length: fmtDur(spans[i].end - spans[i].start)}
@@ -151,12 +204,55 @@ func Write(w io.Writer, in Input) error {
 		}
 		ready = append(ready, st)
 	}
+	writes := writesRate(&in, tl, win)
+	peakRate := peak{}
+	for c := range writes.count {
+		if v, ok := writes.value(c); ok && v > peakRate.value {
+			peakRate = peak{v, time.Duration(float64(c+1) * float64(total) / float64(tl.ncols))}
+		}
+	}
+	rateNote := fmt.Sprintf("Rates are averaged over a sliding %s window of virtual time, as Grafana's $__rate_interval would be for this plot: max(plot step + %s scrape, 4 × %s scrape).",
+		windowLabel(win), scrapeInterval, scrapeInterval)
 	writesCaption := "No API writes recorded."
 	if a.writesTotal > 0 {
-		writesCaption = fmt.Sprintf("%s API writes in all, %s per virtual second on average; the busiest sample %s/s (ending at %s).",
+		writesCaption = fmt.Sprintf("%s API writes in all, %s per virtual second on average; at most %s/s over a %s window (ending at %s). %s",
 			fmtCount(float64(a.writesTotal)), fmtNum(roundSig(float64(a.writesTotal)/total.Seconds())),
-			fmtNum(roundSig(a.peakRate.value)), fmtDur(a.peakRate.t))
+			fmtNum(roundSig(peakRate.value)), windowLabel(win), fmtDur(peakRate.t), rateNote)
 	}
+	var failedPts, leasePts []point
+	var requests, failedReqs int64
+	for _, w := range in.Windows {
+		requests += w.Requests
+		failedReqs += w.Failed
+		if w.Failed > 0 {
+			failedPts = append(failedPts, point{w.T, float64(w.Failed)})
+		}
+	}
+	leaseFails := 0
+	for _, r := range in.Records {
+		if r.Event == sim.EventLeaseRenewFailed {
+			leaseFails++
+			leasePts = append(leasePts, point{r.T, 1})
+		}
+	}
+	failures := []*rateSeries{windowedRate(tl, leasePts, win, "failed Lease renewals/s (trace)", "#e15759")}
+	if len(in.Windows) > 0 {
+		failures = append([]*rateSeries{windowedRate(tl, failedPts, win, "failed API requests/s (no answer, 5xx, 429)", "#f28e2b")}, failures...)
+	}
+	failCaption := fmt.Sprintf("%s failed API requests of %s (no answer, a 5xx or a 429: what partitions and API server outages cause); %s failed Lease renewals in the trace. Over a %s window.",
+		fmtCount(float64(failedReqs)), fmtCount(float64(requests)), fmtCount(float64(leaseFails)), windowLabel(win))
+	var allLatency Histogram
+	for i := range in.Windows {
+		allLatency.Merge(&in.Windows[i].Latency)
+	}
+	latCaption := "No request latency measured."
+	if p50, ok := allLatency.Quantile(0.5); ok {
+		p99, _ := allLatency.Quantile(0.99)
+		latCaption = fmt.Sprintf("Wall-clock latency of the simulation's API requests (watches excluded), percentiles over a sliding %s window of virtual time; over the whole run p50 ≤ %s, p99 ≤ %s (log buckets, ±9 %%). Wall-clock: it varies with the machine, and is never in trace.jsonl.",
+			windowLabel(win), fmtLatency(p50), fmtLatency(p99))
+	}
+	resRates := resourceRates(tl, in.Windows, win)
+	phases := phaseSeries(tl, in.PodPhases)
 	p.Plots = []figure{
 		{ID: "ready", Title: "Nodes by Ready status", Caption: readyCaption,
 			SVG: renderPlot(tl, plotSpec{title: "nodes by Ready status", yLabel: "nodes", steps: ready, faults: spans})},
@@ -165,7 +261,15 @@ func Write(w io.Writer, in Input) error {
 		{ID: "evictions", Title: "Evictions", Caption: fmtCount(float64(a.evictions)) + " pods evicted by the taint eviction.",
 			SVG: renderPlot(tl, plotSpec{title: "cumulative pod evictions", yLabel: "pods", steps: []*stepSeries{a.evicted}, faults: spans})},
 		{ID: "writes", Title: "API writes per second", Caption: writesCaption,
-			SVG: renderPlot(tl, plotSpec{title: "API writes per virtual second", yLabel: "writes / s (virtual)", rate: a.writes, faults: spans})},
+			SVG: renderPlot(tl, plotSpec{title: "API writes per virtual second, " + windowLabel(win) + " window", yLabel: "writes / s (virtual)", rates: []*rateSeries{writes}, faults: spans})},
+		{ID: "writes-by-resource", Title: "API writes by resource", Caption: "Writes per virtual second of each resource (and subresource), over a " + windowLabel(win) + " window.",
+			SVG: renderPlot(tl, plotSpec{title: "API writes per virtual second by resource", yLabel: "writes / s (virtual)", rates: resRates, faults: spans, empty: "no writes measured"})},
+		{ID: "latency", Title: "API request latency", Caption: latCaption,
+			SVG: renderPlot(tl, plotSpec{title: "API request latency percentiles (wall clock)", yLabel: "ms (wall)", rates: latencySeries(tl, in.Windows, win), faults: spans, empty: "no requests measured"})},
+		{ID: "failures", Title: "Failed requests and Lease renewals", Caption: failCaption,
+			SVG: renderPlot(tl, plotSpec{title: "failures per virtual second", yLabel: "failures / s (virtual)", rates: failures, faults: spans})},
+		{ID: "pods", Title: "Pods by phase", Caption: fmt.Sprintf("Pods by status.phase as the API server had them, sampled every %s of virtual time; Terminating: deletion requested.", fmtDur(phaseStep(in.PodPhases))),
+			SVG: renderPlot(tl, plotSpec{title: "pods by phase", yLabel: "pods", steps: phases, faults: spans, empty: "no pods in this run"})},
 	}
 
 	bw := bufio.NewWriterSize(w, 1<<16)
@@ -223,7 +327,7 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>nodesim report: {{.Scenario}} — {{if .Passed}}PASS{{else}}FAIL{{end}}</title>
+<title>nodesim report: {{.Scenario}} — {{if eq .Verdict "pass"}}PASS{{else if eq .Verdict "fail"}}FAIL{{else}}no expectations{{end}}</title>
 <style>
 :root { --pass: #1a7f37; --fail: #c62828; --ink: #1f2328; --muted: #59636e; --line: #d0d7de; }
 * { box-sizing: border-box; }
@@ -240,6 +344,13 @@ dl.meta dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
 .verdict strong { font-size: 48px; letter-spacing: 2px; line-height: 1; }
 .verdict.pass { color: var(--pass); border-color: var(--pass); background: #e9f7ec; }
 .verdict.fail { color: var(--fail); border-color: var(--fail); background: #fdecea; }
+.verdict.none { color: var(--muted); border-color: var(--line); background: #f6f8fa; }
+.verdict.none strong { font-size: 28px; letter-spacing: 0; }
+.filters { margin: 4px 0; color: var(--muted); }
+.filters label { margin-right: 10px; color: var(--ink); }
+.scroll { max-height: 480px; overflow: auto; border: 1px solid var(--line); }
+.scroll table { margin: 0; }
+.scroll thead th { position: sticky; top: 0; background: #fff; }
 .verdict span { font-size: 16px; color: var(--ink); }
 table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -280,19 +391,29 @@ p.note { color: var(--muted); }
 <div><dt>virtual duration</dt><dd>{{.Duration}}</dd></div>
 <div><dt>wall time</dt><dd>{{.Wall}}</dd></div>
 <div><dt>speed-up</dt><dd>{{.Speedup}}</dd></div>
-<div><dt>trace records</dt><dd>{{count .Records}}</dd></div>
+<div><dt>trace records (lines of trace.jsonl)</dt><dd>{{count .Records}}</dd></div>
+</dl>
+<dl class="meta" id="identity">
+<div><dt>nodesim</dt><dd>{{with .Identity.Version}}{{.}}{{else}}unknown{{end}}</dd></div>
+<div><dt>commit</dt><dd>{{with .Identity.Commit}}{{.}}{{else}}unknown{{end}}</dd></div>
+{{with .Identity.GoVersion}}<div><dt>Go</dt><dd>{{.}}</dd></div>{{end}}
+<div><dt>scenario file</dt><dd>{{with .File}}{{.}}{{else}}–{{end}}</dd></div>
+<div><dt>kubernetesVersion</dt><dd>{{with .Identity.KubernetesVersion}}{{.}}{{else}}–{{end}}</dd></div>
+{{with .Identity.Served}}<div><dt>API server</dt><dd>{{.}}</dd></div>{{end}}
+<div><dt>flags</dt><dd>{{with .Identity.Flags}}{{.}}{{else}}(none){{end}}</dd></div>
 </dl>
 </header>
 
 <section id="verdict">
-<div class="verdict {{if .Passed}}pass{{else}}fail{{end}}">
-<strong>{{if .Passed}}PASS{{else}}FAIL{{end}}</strong>
-<span>{{if .Expectations}}{{.Held}} of {{len .Expectations}} expectations held{{else}}no expectations checked{{end}}</span>
+<div class="verdict {{.Verdict}}">
+<strong>{{if eq .Verdict "pass"}}PASS{{else if eq .Verdict "fail"}}FAIL{{else}}NO EXPECTATIONS{{end}}</strong>
+<span>{{if .Expectations}}{{.Held}} of {{len .Expectations}} expectations held{{else}}The scenario declares no expectations: nothing was verified. Add an <code>expect:</code> section to check outcomes.{{end}}</span>
 </div>
-{{if .Expectations}}<table>
-<thead><tr><th>type</th><th>reason</th><th>passed</th></tr></thead>
+{{range .Failed}}<p class="bad failed-expectation">✘ {{with $.File}}{{.}}:{{end}}{{if .Line}}{{.Line}}: {{end}}{{.Type}}: {{if .Expected}}{{.Expected}}; seen: {{.Seen}}{{else}}{{.Reason}}{{end}}</p>
+{{end}}{{if .Expectations}}<table>
+<thead><tr><th>line</th><th>type</th><th>expected</th><th>seen</th><th>passed</th></tr></thead>
 <tbody>
-{{range .Expectations}}<tr{{if not .Passed}} class="failed"{{end}}><td>{{.Type}}</td><td class="reason">{{.Reason}}</td><td>{{if .Passed}}<span class="ok">✔ passed</span>{{else}}<span class="bad">✘ failed</span>{{end}}</td></tr>
+{{range .Expectations}}<tr{{if not .Passed}} class="failed"{{end}}><td class="num">{{if .Line}}{{.Line}}{{end}}</td><td>{{.Type}}</td><td class="reason">{{if .Expected}}{{.Expected}}{{else}}{{.Reason}}{{end}}</td><td class="reason">{{.Seen}}</td><td>{{if .Passed}}<span class="ok">✔ passed</span>{{else}}<span class="bad">✘ failed</span>{{end}}</td></tr>
 {{end}}</tbody>
 </table>{{end}}
 </section>
@@ -338,6 +459,36 @@ p.note { color: var(--muted); }
 {{end}}</tbody>
 </table>
 </section>{{end}}
+
+{{if .Registration}}<section id="registration">
+<h2>Registration to Ready, by pool</h2>
+<p class="note">Virtual time from each node's NodeRegistered to its first Ready=True.</p>
+<table>
+<thead><tr><th>pool</th><th>nodes</th><th>registered</th><th>Ready</th><th>min</th><th>median</th><th>p90</th><th>max</th><th>mean</th></tr></thead>
+<tbody>
+{{range .Registration}}<tr><td>{{.Pool}}</td><td class="num">{{count .Nodes}}</td><td class="num">{{count .Registered}}</td><td class="num">{{count .Ready}}</td><td class="num">{{.Min}}</td><td class="num">{{.Median}}</td><td class="num">{{.P90}}</td><td class="num">{{.Max}}</td><td class="num">{{.Mean}}</td></tr>
+{{end}}</tbody>
+</table>
+</section>{{end}}
+
+<section id="changes">
+<h2>Node state changes</h2>
+{{if .Changes}}<p class="note">Every registration, condition change, taint change and failed Lease renewal of the trace{{if lt (len .Changes) .ChangesAll}} (the first {{count (len .Changes)}} of {{count .ChangesAll}}; trace.jsonl has them all){{end}}. Choose a change and a pool to filter (no script: the page's own CSS does it); find a node with the browser's search.</p>
+<style>{{.ChangeCSS}}</style>
+<div class="filters">change: <input type="radio" name="ck" id="ck-all" checked><label for="ck-all">all</label>
+{{range $i, $k := .ChangeKinds}}<input type="radio" name="ck" id="ck-{{$i}}"><label for="ck-{{$i}}">{{$k}}</label>
+{{end}}</div>
+{{if .ChangePools}}<div class="filters">pool: <input type="radio" name="cp" id="cp-all" checked><label for="cp-all">all</label>
+{{range $i, $p := .ChangePools}}<input type="radio" name="cp" id="cp-{{$i}}"><label for="cp-{{$i}}">{{$p}}</label>
+{{end}}</div>{{end}}
+<div class="scroll"><table id="changes-table">
+<thead><tr><th>t</th><th>node</th><th>pool</th><th>zone</th><th>event</th><th>detail</th></tr></thead>
+<tbody>
+{{range .Changes}}<tr class="k{{.Kind}} p{{.PoolIdx}}"><td class="num">{{.T}}</td><td>{{.Node}}</td><td>{{.Pool}}</td><td>{{.Zone}}</td><td>{{.Event}}</td><td>{{.Detail}}</td></tr>
+{{end}}</tbody>
+</table></div>
+{{else}}<p class="note">No node changed state.</p>{{end}}
+</section>
 
 <section id="events">
 <h2>Trace events</h2>

@@ -173,8 +173,8 @@ func TestReportContents(t *testing.T) {
 	}
 
 	all := svgs(t, page)
-	if len(all) != 5 {
-		t.Fatalf("got %d <svg> elements, want 5 (timeline and four plots)", len(all))
+	if len(all) != 9 {
+		t.Fatalf("got %d <svg> elements, want 9 (timeline and eight plots)", len(all))
 	}
 	legends := [][]string{
 		{"Ready=True", "Ready=False", "Ready=Unknown"},
@@ -246,11 +246,13 @@ func TestReadySeries(t *testing.T) {
 	if len(a.taints) != 3 || at(a.taints[2], 400) != 3 || at(a.taints[2], 700) != 0 {
 		t.Errorf("unreachable:NoSchedule taint series wrong")
 	}
-	// Writes are 6/s outside the fault and 1/s inside it.
-	if v, _ := a.writes.value(100); v != 6 {
+	// Writes are 6/s outside the fault and 1/s inside it, over the
+	// 1m rate window.
+	writes := writesRate(&in, tl, rateWindow(tl))
+	if v, _ := writes.value(100); v != 6 {
 		t.Errorf("writes/s at 100s = %v, want 6", v)
 	}
-	if v, _ := a.writes.value(450); v != 1 {
+	if v, _ := writes.value(450); v != 1 {
 		t.Errorf("writes/s at 450s = %v, want 1", v)
 	}
 }
@@ -296,15 +298,15 @@ func TestPass(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if n := len(svgs(t, page)); n != 4 {
-		t.Errorf("got %d <svg>, want the four plots", n)
+	if n := len(svgs(t, page)); n != 8 {
+		t.Errorf("got %d <svg>, want the eight plots", n)
 	}
 }
 
 func TestEmptyInput(t *testing.T) {
 	page := render(t, Input{})
-	if n := len(svgs(t, page)); n != 4 {
-		t.Errorf("got %d <svg>, want 4", n)
+	if n := len(svgs(t, page)); n != 8 {
+		t.Errorf("got %d <svg>, want 8", n)
 	}
 	if !strings.Contains(page, "no taints in the trace") {
 		t.Errorf("empty taint plot lacks its note")

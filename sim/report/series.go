@@ -127,13 +127,11 @@ type analysis struct {
 	ready       [readyStates]*stepSeries
 	taints      []*stepSeries // sorted by name
 	evicted     *stepSeries
-	writes      *rateSeries
 	counts      []eventCount
 	zones       []zoneRow
 	peakLost    peak // nodes not Ready that had been Ready
 	evictions   int
 	writesTotal int64
-	peakRate    peak
 }
 
 type peak struct {
@@ -289,44 +287,12 @@ func analyze(in *Input, tl timeline) *analysis {
 		a.counts = append(a.counts, eventCount{e, counts[e]})
 	}
 
-	a.writes = &rateSeries{name: "API writes/s", color: "#1f5fa8",
-		count: make([]float64, tl.ncols), seconds: make([]float64, tl.ncols)}
-	var prev time.Duration
-	for _, s := range in.Writes {
-		a.writesTotal += s.Writes
-		spread(a.writes, tl, prev, s.T, float64(s.Writes))
-		if d := s.T - prev; d > 0 {
-			if r := float64(s.Writes) / d.Seconds(); r > a.peakRate.value {
-				a.peakRate = peak{r, s.T}
-			}
-		}
-		prev = max(prev, s.T)
+	for _, smp := range in.Writes {
+		a.writesTotal += smp.Writes
 	}
 
 	a.zones = zoneTable(in, nodes, nodeIdx, zoneStates)
 	return a
-}
-
-// spread adds n events that happened evenly in (from, to] to the columns
-// that interval covers.
-func spread(s *rateSeries, tl timeline, from, to time.Duration, n float64) {
-	from, to = max(from, 0), min(to, tl.total)
-	if to <= from {
-		return
-	}
-	colDur := float64(tl.total) / float64(tl.ncols)
-	rate := n / float64(to-from)
-	for c := tl.col(from); c < tl.ncols; c++ {
-		lo := max(float64(from), float64(c)*colDur)
-		hi := min(float64(to), float64(c+1)*colDur)
-		if hi > lo {
-			s.count[c] += rate * (hi - lo)
-			s.seconds[c] += (hi - lo) / float64(time.Second)
-		}
-		if float64(c+1)*colDur >= float64(to) {
-			break
-		}
-	}
 }
 
 const maxZoneStates = 12

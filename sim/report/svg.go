@@ -207,7 +207,7 @@ type plotSpec struct {
 	title  string
 	yLabel string
 	steps  []*stepSeries
-	rate   *rateSeries
+	rates  []*rateSeries
 	faults []faultSpan
 	empty  string // shown instead of lines when there are no series
 }
@@ -221,9 +221,9 @@ func renderPlot(tl timeline, p plotSpec) template.HTML {
 		maxY = max(maxY, st.maxValue())
 	}
 	integer := true
-	if p.rate != nil {
-		items = append(items, legendItem{name: p.rate.name, color: p.rate.color})
-		maxY = max(maxY, p.rate.maxValue())
+	for _, r := range p.rates {
+		items = append(items, legendItem{name: r.name, color: r.color})
+		maxY = max(maxY, r.maxValue())
 		integer = false
 	}
 	items = append(items, faultLegend(p.faults)...)
@@ -268,10 +268,10 @@ func renderPlot(tl timeline, p plotSpec) template.HTML {
 		}
 		s.stepPath(st, width, y)
 	}
-	if p.rate != nil {
-		s.ratePath(p.rate, y)
+	for _, r := range p.rates {
+		s.ratePath(r, y)
 	}
-	if len(p.steps) == 0 && p.rate == nil && p.empty != "" {
+	if len(p.steps) == 0 && len(p.rates) == 0 && p.empty != "" {
 		s.w(`<text class="empty" x="`, marginLeft+plotWidth/2.0, `" y="`, top+plotHeight/2, `" text-anchor="middle">`)
 		s.text(p.empty)
 		s.w("</text>\n")

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
@@ -30,6 +32,9 @@ type controlPlane struct {
 	eviction  *controlplane.TaintEviction
 	workloads *controlplane.Workloads
 	scheduler *controlplane.Scheduler
+	// ipam is the node IPAM controller's client (node-controller, as in
+	// kube-controller-manager).
+	ipam kubernetes.Interface
 }
 
 // newControlPlane builds the models sel chooses; a model left out is left
@@ -71,7 +76,7 @@ func newControlPlane(sc *scenarios.Scenario, w *world, sel kcm.Selection) (*cont
 	if err != nil {
 		return nil, err
 	}
-	c := &controlPlane{w: w, env: env}
+	c := &controlPlane{w: w, env: env, ipam: nodeController.Client}
 	if sel.Model(kcm.NodeLifecycle) {
 		cp := sc.ControlPlane
 		if c.lifecycle, err = controlplane.NewNodeLifecycle(controlplane.LifecycleConfig{
@@ -120,6 +125,32 @@ func (c *controlPlane) start(now time.Time) {
 	}
 }
 
+// allocatePodCIDR is the node IPAM controller's range allocator
+// (kube-controller-manager --allocate-node-cidrs): a node without a pod
+// CIDR gets one, patched into spec.podCIDR and spec.podCIDRs as
+// PatchNodeCIDRs does. The range is the one the node's runtime already
+// gives pod IPs from. It returns the patched node, or nil.
+func (c *controlPlane) allocatePodCIDR(n *corev1.Node) *corev1.Node {
+	if len(n.Spec.PodCIDRs) > 0 || n.Spec.PodCIDR != "" {
+		return nil
+	}
+	k, ok := c.w.observer.kubelets[n.Name]
+	if !ok || k.PodCIDR() == nil {
+		return nil
+	}
+	cidr := k.PodCIDR().String()
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"podCIDR": cidr, "podCIDRs": []string{cidr}}})
+	if err != nil {
+		return nil
+	}
+	updated, err := c.ipam.CoreV1().Nodes().Patch(context.Background(), n.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+	if err != nil {
+		return nil // the next change of the node retries
+	}
+	c.env.Wrote("nodes", updated)
+	return updated
+}
+
 // leaderElectionRenewDeadline is kube-controller-manager's
 // --leader-elect-renew-deadline: unable to renew its leader lease for this
 // long, it stops and restarts with nothing remembered.
@@ -146,8 +177,20 @@ func (c *controlPlane) restart() {
 // react runs the controllers that follow watch events, on what changed
 // since the last barrier, then keeps the workloads and schedules.
 func (c *controlPlane) react(now time.Time, nodes []string, pods map[string]*podChange) {
+	for _, name := range nodes {
+		n, err := c.env.Nodes.Get(name)
+		if err != nil {
+			continue
+		}
+		if patched := c.allocatePodCIDR(n); patched != nil {
+			n = patched
+		}
+		if c.eviction != nil {
+			c.eviction.NodeChanged(now, n)
+		}
+	}
 	if c.eviction != nil {
-		c.evictions(now, nodes, pods)
+		c.podsChanged(now, pods)
 	}
 	if c.workloads != nil {
 		c.workloads.Sync()
@@ -162,14 +205,8 @@ func (c *controlPlane) react(now time.Time, nodes []string, pods map[string]*pod
 	c.scheduler.Schedule()
 }
 
-// evictions shows the taint eviction controller the nodes and pods that
-// changed.
-func (c *controlPlane) evictions(now time.Time, nodes []string, pods map[string]*podChange) {
-	for _, name := range nodes {
-		if n, err := c.env.Nodes.Get(name); err == nil {
-			c.eviction.NodeChanged(now, n)
-		}
-	}
+// podsChanged shows the taint eviction controller the pods that changed.
+func (c *controlPlane) podsChanged(now time.Time, pods map[string]*podChange) {
 	keys := make([]string, 0, len(pods))
 	for k, ch := range pods {
 		if !ch.deleted {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"go/build"
 	"maps"
 	"net/http"
 	"os"
@@ -23,6 +22,7 @@ import (
 	restclient "k8s.io/client-go/rest"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 
+	"github.com/nodesim/nodesim/internal/testtool"
 	"github.com/nodesim/nodesim/node/config"
 	criruntime "github.com/nodesim/nodesim/runtime"
 	"github.com/nodesim/nodesim/scenarios"
@@ -234,10 +234,7 @@ func serveFleet(t *testing.T, text string, pace float64) *servedFleet {
 // returns stdout, and stderr in the error.
 func (f *servedFleet) kubectl(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	path, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Fatalf("kubectl is needed (the README's set-up installs it): %v", err)
-	}
+	path := testtool.Must(t, testtool.Kubectl)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// No --request-timeout: kubectl would send it as ?timeout=, which the
@@ -308,17 +305,7 @@ func (f *servedFleet) runningPods(t *testing.T, names ...string) map[string]*cor
 // crictlBinary finds the real crictl (PATH or GOPATH/bin) or skips.
 func crictlBinary(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("crictl"); err == nil {
-		return p
-	}
-	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
-		p := filepath.Join(dir, "bin", "crictl")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("crictl not installed: go install sigs.k8s.io/cri-tools/cmd/crictl@v1.37.0")
-	return ""
+	return testtool.Need(t, testtool.Crictl)
 }
 
 // TestServeEndpoints serves a small fleet (Serve, 50X) and uses what a

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nodesim/nodesim/internal/version"
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/sim/apiserver"
@@ -38,6 +39,9 @@ type Options struct {
 	MetricsListener net.Listener
 	// Controllers is --controllers (nil: the scenario's, else every one).
 	Controllers []string
+	// Flags is the command line's flags as given, for the report and
+	// summary.json (the run's identity).
+	Flags string
 }
 
 // Output file names in OutDir.
@@ -106,13 +110,18 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	}
 	defer w.close()
 
-	// API writes per window, for the report's plot.
+	// API writes per window, for the report's plot; and what the trace
+	// does not hold (requests, failures, latency, writes by resource, pods
+	// by phase).
 	var samples []report.Sample
 	var lastWrites int64
+	m := newMeasure(sc.Duration)
+	w.traffic.measure = m
 	w.engine.AfterBarriers(func(now time.Time) {
 		_, _, total := w.traffic.snapshot()
 		samples = append(samples, report.Sample{T: now.Sub(w.engine.Start()), Writes: total - lastWrites})
 		lastWrites = total
+		m.barrier(now.Sub(w.engine.Start()), w)
 	})
 
 	wallStart := time.Now()
@@ -134,7 +143,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 			event = sim.EventExpectationFailed
 		}
 		w.engine.TraceAt(end, sim.Record{Event: event, Type: r.Type, Reason: r.Reason})
-		expectations = append(expectations, Expectation{Type: r.Type, Reason: r.Reason, Passed: r.Passed})
+		expectations = append(expectations, Expectation{Type: r.Type, Reason: r.Reason, Passed: r.Passed,
+			Expected: r.Expected, Seen: r.Seen, Line: r.Line, At: r.At.Seconds()})
 	}
 	if err := w.engine.Flush(); err != nil {
 		return nil, fmt.Errorf("write trace: %w", err)
@@ -144,19 +154,31 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	}
 
 	writes, bytes, _ := w.traffic.snapshot()
-	summary := &Summary{
-		Scenario:       sc.Name,
-		Seed:           seed,
-		Nodes:          len(w.fleet.kubelets),
-		VirtualSeconds: sc.Duration.Seconds(),
-		WallSeconds:    wall,
-		Speedup:        sc.Duration.Seconds() / wall,
-		APIWrites:      writes,
-		APIBytes:       bytes,
-		Events:         w.engine.Tracer().Counts(),
-		Expectations:   expectations,
+	events := w.engine.Tracer().Counts()
+	traceRecords := 0
+	for _, n := range events {
+		traceRecords += n
 	}
-	if err := writeReport(filepath.Join(opts.OutDir, ReportFile), w, summary, records, samples); err != nil {
+	build := version.Get()
+	summary := &Summary{
+		Nodesim:           &build,
+		ScenarioFile:      sc.File,
+		KubernetesVersion: sc.KubernetesVersion,
+		Flags:             opts.Flags,
+		TraceRecords:      traceRecords,
+		API:               m.summary(),
+		Scenario:          sc.Name,
+		Seed:              seed,
+		Nodes:             len(w.fleet.kubelets),
+		VirtualSeconds:    sc.Duration.Seconds(),
+		WallSeconds:       wall,
+		Speedup:           sc.Duration.Seconds() / wall,
+		APIWrites:         writes,
+		APIBytes:          bytes,
+		Events:            events,
+		Expectations:      expectations,
+	}
+	if err := writeReport(filepath.Join(opts.OutDir, ReportFile), w, summary, records, samples, m); err != nil {
 		return nil, err
 	}
 	if err := traceTmp.Close(); err != nil {
@@ -212,6 +234,9 @@ func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backen
 	}
 	w, err := newWorld(ctx, &serving, backend, sim.Config{Seed: sc.Seed, Pace: o.Pace, Start: o.Start, MaxWindow: 100 * time.Millisecond}, wo)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // interrupted while starting: as interrupted later
+		}
 		return err
 	}
 	defer w.close()
@@ -268,14 +293,21 @@ func describeSelector(sel scenarios.NodeSelector) string {
 	return strings.Join(parts, " ")
 }
 
-func writeReport(path string, w *world, s *Summary, records []sim.Record, samples []report.Sample) error {
+func writeReport(path string, w *world, s *Summary, records []sim.Record, samples []report.Sample, m *measure) error {
 	in := report.Input{
 		Scenario: s.Scenario, Seed: s.Seed, Nodes: s.Nodes, Duration: w.sc.Duration,
 		WallSeconds: s.WallSeconds, Passed: s.Passed(), Records: records, Writes: samples,
 		Zones: map[string]string{}, APIWrites: s.APIWrites, APIBytes: s.APIBytes,
+		TraceRecords: s.TraceRecords, Windows: m.windows, PodPhases: m.phases, Pools: map[string]string{},
+		Identity: report.Identity{ScenarioFile: s.ScenarioFile, KubernetesVersion: s.KubernetesVersion, Flags: s.Flags},
+	}
+	if s.Nodesim != nil {
+		in.Identity.Version, in.Identity.Commit, in.Identity.GoVersion = s.Nodesim.Version, s.Nodesim.Commit, s.Nodesim.GoVersion
+		in.Identity.Served = s.Nodesim.Kubernetes
 	}
 	for _, e := range s.Expectations {
-		in.Expectations = append(in.Expectations, report.Expectation{Type: e.Type, Reason: e.Reason, Passed: e.Passed})
+		in.Expectations = append(in.Expectations, report.Expectation{Type: e.Type, Reason: e.Reason, Passed: e.Passed,
+			Expected: e.Expected, Seen: e.Seen, Line: e.Line})
 	}
 	for _, st := range w.sc.Timeline {
 		target := "cluster"
@@ -294,6 +326,9 @@ func writeReport(path string, w *world, s *Summary, records []sim.Record, sample
 	for _, k := range w.fleet.kubelets {
 		if n := k.Node(); n != nil {
 			in.Zones[k.Name()] = n.Labels["topology.kubernetes.io/zone"]
+		}
+		if pool, _, ok := w.sc.NodePoolOf(k.Name()); ok {
+			in.Pools[k.Name()] = pool.Name
 		}
 	}
 	return writeFileAtomic(path, func(out io.Writer) error { return report.Write(out, in) })

@@ -7,10 +7,26 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/nodesim/nodesim/internal/version"
 )
 
 // Summary is summary.json (INTERFACE.md).
 type Summary struct {
+	// Nodesim is the build that ran: version, commit, Go version and the
+	// Kubernetes release served.
+	Nodesim *version.Info `json:"nodesim,omitempty"`
+	// ScenarioFile is the scenario's path as given; KubernetesVersion its
+	// spec.kubernetesVersion; Flags the command line's flags.
+	ScenarioFile      string `json:"scenarioFile,omitempty"`
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	Flags             string `json:"flags,omitempty"`
+	// TraceRecords is how many records (lines) trace.jsonl holds.
+	TraceRecords int `json:"traceRecords"`
+	// API is the run's API requests: how many, how many failed, and their
+	// wall-clock latency (never in the trace).
+	API *APISummary `json:"api,omitempty"`
+
 	Scenario       string                      `json:"scenario"`
 	Seed           uint64                      `json:"seed"`
 	Nodes          int                         `json:"nodes"`
@@ -27,7 +43,25 @@ type Summary struct {
 type Expectation struct {
 	Type   string `json:"type"`
 	Reason string `json:"reason,omitempty"`
-	Passed bool   `json:"passed"`
+	// Expected and Seen are Reason's halves: what the scenario asked for
+	// and what the run showed.
+	Expected string `json:"expected,omitempty"`
+	Seen     string `json:"seen,omitempty"`
+	// Line is the expectation's line in the scenario file.
+	Line int `json:"line,omitempty"`
+	// At is when the verdict was reached, in virtual seconds.
+	At     float64 `json:"at"`
+	Passed bool    `json:"passed"`
+}
+
+// APISummary is summary.json's api: every request of the simulation.
+type APISummary struct {
+	Requests int64 `json:"requests"`
+	// Failed got no answer, a 5xx or a 429.
+	Failed int64 `json:"failed"`
+	// LatencySeconds are wall-clock percentiles (p50, p90, p99) of the
+	// requests but watches, from log buckets (±9 %).
+	LatencySeconds map[string]float64 `json:"latencySeconds,omitempty"`
 }
 
 // Passed says whether every expectation held.

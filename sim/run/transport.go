@@ -15,6 +15,9 @@ type traffic struct {
 	// observe, if set, hears of every request sent and how it went (the
 	// nodesim_api_* metrics hook, sim/run/metrics.go).
 	observe func(req *http.Request, resp *http.Response, err error, wall time.Duration)
+	// measure, if set, hears of every request too, failed ones included
+	// (the report's measurements, sim/run/measure.go).
+	measure *measure
 
 	mu     sync.Mutex
 	writes map[string]map[string]int64
@@ -30,15 +33,18 @@ func (t *traffic) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
 		if t.fault != nil {
 			if err := t.fault(req); err != nil {
+				t.measure.request(req, nil, err, 0)
 				return nil, err
 			}
 		}
 		verb := writeVerbs[req.Method]
 		sent := time.Now()
 		resp, err := rt.RoundTrip(req)
+		wall := time.Since(sent)
 		if t.observe != nil { // metrics hook
-			t.observe(req, resp, err, time.Since(sent))
+			t.observe(req, resp, err, wall)
 		}
+		t.measure.request(req, resp, err, wall)
 		if verb == "" {
 			return resp, err
 		}
