@@ -29,6 +29,9 @@ type Config struct {
 	// Controllers are the names of kube-controller-manager's controllers to
 	// run (Selection.KubeControllerManager). Empty: nothing runs.
 	Controllers []string
+	// Flags are further kube-controller-manager flags, e.g.
+	// --node-monitor-grace-period=5s.
+	Flags []string
 }
 
 // ControllerManager is kube-controller-manager's controllers running in
@@ -70,7 +73,7 @@ func Start(ctx context.Context, cfg Config) (*ControllerManager, error) {
 		"--service-cluster-ip-range=" + cfg.ServiceClusterIPRange,
 		"--secure-port=0",
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(append(args, cfg.Flags...)); err != nil {
 		return nil, fmt.Errorf("kube-controller-manager flags: %w", err)
 	}
 	s.ParsedFlags = &named

@@ -572,7 +572,7 @@ func TestServeEndpoints(t *testing.T) {
 			if r["KERNEL-VERSION"] != w[0] || r["CONTAINER-RUNTIME"] != w[1] {
 				t.Errorf("node %s: KERNEL-VERSION %q CONTAINER-RUNTIME %q, want %q %q", r["NAME"], r["KERNEL-VERSION"], r["CONTAINER-RUNTIME"], w[0], w[1])
 			}
-			if r["STATUS"] != "Ready" || !strings.HasPrefix(r["INTERNAL-IP"], "127.1.0.") {
+			if r["STATUS"] != "Ready" || !strings.HasPrefix(r["INTERNAL-IP"], "172.16.0.") {
 				t.Errorf("node %s: STATUS %q INTERNAL-IP %q", r["NAME"], r["STATUS"], r["INTERNAL-IP"])
 			}
 		}

@@ -66,7 +66,7 @@ spec:
 	}
 	_, w := scenarioWorld(t, path)
 	addr := func() string {
-		return net.JoinHostPort(w.fleet.members["n-1"].ip.String(), "10250")
+		return net.JoinHostPort(w.fleet.members["n-1"].listen.String(), "10250")
 	}
 	listening := func(at time.Duration) bool {
 		t.Helper()

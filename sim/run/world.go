@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+	kcmnames "k8s.io/kubernetes/cmd/kube-controller-manager/names"
 
 	"github.com/nodesim/nodesim/node"
 	"github.com/nodesim/nodesim/scenarios"
@@ -123,8 +125,8 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	if err := w.startInformers(ctx); err != nil {
 		return nil, err
 	}
-	if o.controllers != nil && o.endpoints != nil {
-		if w.kcm, err = startControllerManager(ctx, o.endpoints, *o.controllers); err != nil {
+	if server, embedded := backend.(*apiserver.Server); embedded && o.controllers != nil {
+		if w.kcm, err = startControllerManager(ctx, server, *o.controllers); err != nil {
 			return nil, err
 		}
 		defer func() {
@@ -132,8 +134,10 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 				w.kcm.Stop()
 			}
 		}()
-		if err := waitServiceAccounts(ctx, w.client, sc.Workloads); err != nil {
-			return nil, err
+		if slices.Contains(o.controllers.KubeControllerManager(), kcmnames.ServiceAccountController) {
+			if err := waitServiceAccounts(ctx, w.client, sc.Workloads); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if o.controllers != nil {
