@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/nodesim/nodesim/internal/version"
 )
@@ -17,6 +18,10 @@ func init() {
 }
 
 func newRootCommand() *cobra.Command {
+	// cobra offers every command the flags of pflag's global set, where
+	// the Kubernetes packages nodesim embeds register theirs (verflag's
+	// --version among them): nodesim's command line is its own.
+	pflag.CommandLine = pflag.NewFlagSet("nodesim", pflag.ContinueOnError)
 	root := &cobra.Command{
 		Use:   "nodesim",
 		Short: "A hermetic Kubernetes node simulator",

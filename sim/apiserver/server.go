@@ -94,14 +94,16 @@ func (e *StartError) Unwrap() error { return e.Err }
 
 // Server is a running embedded API server with its etcd.
 type Server struct {
-	dir        string
-	removeDir  bool
-	url        string
-	pki        *pki
-	adminToken string
-	files      pkiFiles
-	etcd       *embed.Etcd
-	storage    *inProcessStorage
+	dir       string
+	removeDir bool
+	// removeSocketDir is a directory of etcd's socket to remove.
+	removeSocketDir string
+	url             string
+	pki             *pki
+	adminToken      string
+	files           pkiFiles
+	etcd            *embed.Etcd
+	storage         *inProcessStorage
 	// handler is the full handler chain, for in-process clients.
 	handler  http.Handler
 	cancel   context.CancelFunc
@@ -166,8 +168,12 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.files, err = s.pki.write(filepath.Join(s.dir, "pki"), s.adminToken); err != nil {
 		return nil, &StartError{What: "certificates", Err: err}
 	}
+	socketDir, err := s.socketDir()
+	if err != nil {
+		return nil, &StartError{What: "etcd", Err: err}
+	}
 	var etcdEndpoint string
-	if s.etcd, etcdEndpoint, err = startEtcd(s.dir, s.socketDir()); err != nil {
+	if s.etcd, etcdEndpoint, err = startEtcd(s.dir, socketDir); err != nil {
 		return nil, &StartError{What: "etcd", Err: err}
 	}
 	opts, err := newOptions(ctx, commandLine(cfg, s.files, etcdEndpoint, port), listener)
@@ -218,14 +224,23 @@ func (s *Server) makeDir(dir string) error {
 	return nil
 }
 
-// socketDir is where etcd's socket goes: the server's directory, or a
-// private temporary one beside it when that path is too long for a unix
-// socket.
-func (s *Server) socketDir() string {
+// socketDir is where etcd's socket goes: the server's directory, or, when
+// its path is too long for a unix socket, a private temporary directory
+// (0700) with a short path, removed by Stop.
+func (s *Server) socketDir() (string, error) {
 	if len(filepath.Join(s.dir, "etcd.sock")) <= maxSocketPath {
-		return s.dir
+		return s.dir, nil
 	}
-	return filepath.Join(s.dir, "etcd") // etcd makes it 0700
+	base := os.TempDir()
+	if len(filepath.Join(base, "nodesim-etcd-0123456789", "etcd.sock")) > maxSocketPath {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "nodesim-etcd-")
+	if err != nil {
+		return "", err
+	}
+	s.removeSocketDir = dir
+	return dir, nil
 }
 
 // build assembles kube-apiserver's server chain (aggregator, the built-in
@@ -353,6 +368,9 @@ func (s *Server) cleanup() {
 	}
 	if s.removeDir && s.dir != "" {
 		os.RemoveAll(s.dir)
+	}
+	if s.removeSocketDir != "" {
+		os.RemoveAll(s.removeSocketDir)
 	}
 }
 
