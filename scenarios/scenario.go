@@ -1,15 +1,16 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+
+	"github.com/nodesim/nodesim/internal/hostfile"
 )
 
 // The document's type.
@@ -182,17 +183,16 @@ func DefaultCapacity() corev1.ResourceList {
 
 // Load reads the scenario file at path and parses it (see Parse).
 func Load(path string) (*Scenario, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read scenario: %w", err)
-	}
-	if len(data) > MaxFileSize {
+	// A FIFO, socket or device is refused after a stat, never opened: a
+	// read from one could block forever.
+	data, err := hostfile.ReadFile(path, MaxFileSize)
+	switch {
+	case errors.Is(err, hostfile.ErrTooLarge):
 		return nil, &Error{File: path, Message: fmt.Sprintf("file is larger than %d bytes, too large for a scenario", MaxFileSize)}
+	case errors.Is(err, hostfile.ErrNotRegular):
+		return nil, &Error{File: path, Message: fmt.Sprintf("not a scenario file: %v", err)}
+	case err != nil:
+		return nil, fmt.Errorf("read scenario: %w", err)
 	}
 	return Parse(path, data)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 	"k8s.io/utils/ptr"
 
+	"github.com/nodesim/nodesim/internal/hostfile"
 	"github.com/nodesim/nodesim/node/config"
 	"github.com/nodesim/nodesim/node/kernel"
 )
@@ -640,7 +640,7 @@ func nodeLine(key, value *yaml.Node, path []string) int {
 
 // fileLine is nodeLine in a drop-in file; 0 when it cannot be read.
 func fileLine(file string, path []string) int {
-	data, err := os.ReadFile(file)
+	data, err := hostfile.ReadFile(file, config.MaxFileSize)
 	if err != nil {
 		return 0
 	}
