@@ -56,7 +56,9 @@ func newFeatureGate() (featuregate.MutableVersionedFeatureGate, error) {
 
 // clientGates adds client-go's gates to a component-base registry, as
 // k8s.io/kubernetes's pkg/features clientAdapter does.
-type clientGates struct{ g featuregate.MutableVersionedFeatureGate }
+type clientGates struct {
+	g featuregate.MutableVersionedFeatureGate
+}
 
 func (c clientGates) AddVersioned(in map[clientfeatures.Feature]clientfeatures.VersionedSpecs) error {
 	out := make(map[featuregate.Feature]featuregate.VersionedSpecs, len(in))
