@@ -63,7 +63,15 @@ const (
 // Limits that keep a bad file from exhausting the machine.
 const (
 	// MaxNodes is the most nodes a scenario may declare, over all pools.
+	// A run also needs the memory for them: nodesim run and serve
+	// estimate it before they start and refuse a fleet this machine
+	// cannot hold (sim/run, about 256 KiB a node).
 	MaxNodes = 1_000_000
+	// MaxPools is the most node pools a scenario may declare. Each pool
+	// has its own defaulted kubelet configuration (kilobytes each), so
+	// that 150,000 empty pools took over a gigabyte to validate; real
+	// clusters have tens. The count is checked before any pool is parsed.
+	MaxPools = 1_000
 	// MaxFileSize is the largest scenario file Load reads.
 	MaxFileSize = 8 << 20
 	// MaxErrors is the most errors Parse reports for one file; the rest are

@@ -184,7 +184,12 @@ func (d *decoder) spec(sp entry, s *Scenario) {
 func (d *decoder) nodePools(e entry, path string, s *Scenario) {
 	names := make(map[string]int) // pool name -> line of its first use
 	total := 0
-	for i, item := range d.sequence(e.value, path) {
+	items := d.sequence(e.value, path)
+	if len(items) > MaxPools {
+		d.addf(e.keyNode.Line, path, "%d pools, more than the %d a scenario may have", len(items), MaxPools)
+		return
+	}
+	for i, item := range items {
 		p, nameLine, ok := d.pool(item, index(path, i), s.KubernetesVersion)
 		if !ok {
 			continue

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -268,14 +269,25 @@ func (d *decoder) step(n *yaml.Node, path string, s *Scenario) parsedStep {
 			}
 		}
 	}
-	if line := st.lines["for"]; st.For > 0 && atOK && Lasting(action) && s.Duration > 0 && st.At+st.For > s.Duration {
-		d.addf(line, join(path, "for"), "the step would end at %s, past the end of the run at %s", st.At+st.For, s.Duration)
+	// At < Duration here, so Duration-At cannot overflow where At+For
+	// can (at: 2562046h, for: 2562046h).
+	if line := st.lines["for"]; st.For > 0 && atOK && Lasting(action) && s.Duration > 0 && st.For > s.Duration-st.At {
+		d.addf(line, join(path, "for"), "the step would end at %s, past the end of the run at %s", endOf(st.At, st.For), s.Duration)
 	}
 	if st.Pod != "" && !d.badWorkloads {
 		d.podContainer(st, s)
 	}
 	st.ok = len(d.errs) == before
 	return st
+}
+
+// endOf is at+d for a message, or "more than 2562047h" when the sum is
+// past what a time.Duration holds.
+func endOf(at, d time.Duration) string {
+	if d > math.MaxInt64-at {
+		return fmt.Sprintf("more than %s", time.Duration(math.MaxInt64).Truncate(time.Hour))
+	}
+	return (at + d).String()
 }
 
 // takesHint lists the parameters an action takes, for a message.

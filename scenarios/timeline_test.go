@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -302,5 +303,44 @@ func TestSelectNodesAt(t *testing.T) {
 	}
 	if _, _, ok := s.NodePoolOf("b-7"); ok {
 		t.Errorf("NodePoolOf(b-7): b pads to two digits")
+	}
+}
+
+// TestAtPlusForOverflow: a step whose at + for is past what a duration
+// holds is refused at its for, not accepted as a negative end.
+func TestAtPlusForOverflow(t *testing.T) {
+	text := `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  duration: 2562047h
+  nodePools:
+  - {name: a, count: 1}
+  timeline:
+  - at: 2562046h
+    do: partition
+    for: 2562046h
+`
+	_, err := scenarios.Parse("t.yaml", []byte(text))
+	var e *scenarios.Error
+	if !errors.As(err, &e) || e.Line != 11 || e.Field != "spec.timeline[0].for" || !strings.Contains(e.Message, "past the end of the run") {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.HasPrefix(err.Error(), "t.yaml:11: spec.timeline[0].for: ") {
+		t.Errorf("err = %q, want it to name file:line:field", err)
+	}
+}
+
+// TestTooManyPools: a file of more pools than MaxPools is refused before
+// any pool is parsed, so validating it takes little memory.
+func TestTooManyPools(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: nodesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  duration: 1m\n  nodePools:\n")
+	for i := range scenarios.MaxPools + 1 {
+		fmt.Fprintf(&b, "  - {name: p%d, count: 0}\n", i)
+	}
+	_, err := scenarios.Parse("t.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("t.yaml:6: spec.nodePools: %d pools, more than the %d", scenarios.MaxPools+1, scenarios.MaxPools)) {
+		t.Fatalf("err = %v", err)
 	}
 }
