@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -113,10 +112,10 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 		if errors.As(err, &se) || errors.As(err, &ie) {
 			return badInput(err)
 		}
-		if errors.Is(err, context.Canceled) {
-			return &exitError{code: exitFailed, err: errors.New("interrupted")}
-		}
-		return &exitError{code: exitFailed, err: err}
+		// Exit status 1 is only for failed expectations: anything else
+		// (a disk that fills, an interrupt: see runWithStderr) is 2 or
+		// 130/143.
+		return err
 	}
 	fmt.Fprintf(out, "%s: %d nodes, %s virtual in %.1fs (%.1fx), %d events; wrote %s\n",
 		sc.Name, summary.Nodes, sc.Duration, summary.WallSeconds, summary.Speedup, totalEvents(summary), opts.OutDir)
