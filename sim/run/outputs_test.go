@@ -1,0 +1,187 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nodesim/nodesim/scenarios"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// TestRelativeOutDir runs the checkpoint-restore example with a relative
+// output directory, as the default nodesim-out/NAME is: the checkpoint and
+// the restore happen (they failed with "not an absolute path" before),
+// and no step is reported failed.
+func TestRelativeOutDir(t *testing.T) {
+	sc, err := scenarios.Load("../../scenarios/checkpoint-restore.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	s, err := Run(context.Background(), sc, Options{OutDir: filepath.Join("nodesim-out", sc.Name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Events[sim.EventCheckpointCreated] != 1 || s.Events[sim.EventContainerRestored] != 1 || len(s.FailedSteps) != 0 {
+		t.Fatalf("events %v, failed steps %+v: want one checkpoint, one restore, nothing failed", s.Events, s.FailedSteps)
+	}
+	archives, _ := filepath.Glob(filepath.Join("nodesim-out", sc.Name, StateDirName, "a-0", "checkpoints", "*.tar"))
+	if len(archives) != 1 {
+		t.Errorf("archives %v, want one", archives)
+	}
+}
+
+// TestFailedStepsInSummary: a run with no expectations whose checkpoint
+// times out (and so whose restore has nothing to restore) says so in its
+// summary, and the trace has a record of each step that did not happen.
+func TestFailedStepsInSummary(t *testing.T) {
+	sc, err := scenarios.Parse("t.yaml", []byte(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  duration: 3m
+  nodeEndpoints: false
+  nodePools:
+  - {name: a, count: 2}
+  workloads:
+  - name: big
+    replicas: 1
+    template:
+      spec:
+        containers:
+        - name: app
+          image: busybox:1.36
+          resources: {requests: {memory: 20Gi}, limits: {memory: 30Gi}}
+  timeline:
+  - {at: 1m, do: checkpoint, pod: default/big-0, container: app, timeout: 1s}
+  - {at: 2m, do: restore, pod: default/big-0, container: app, node: a-1}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	s, err := Run(context.Background(), sc, Options{OutDir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Passed() || len(s.FailedSteps) != 2 {
+		t.Fatalf("passed %v, failed steps %+v: want 2", s.Passed(), s.FailedSteps)
+	}
+	if f := s.FailedSteps[0]; f.Event != sim.EventCheckpointFailed || f.Pod != "default/big-0" || !strings.Contains(f.Error, "timed out") {
+		t.Errorf("first failed step %+v, want the checkpoint's timeout", f)
+	}
+	if f := s.FailedSteps[1]; f.Event != sim.EventFaultEnded || f.Type != "restore" || !strings.Contains(f.Error, "no checkpoint") {
+		t.Errorf("second failed step %+v, want the restore", f)
+	}
+	summary, err := os.ReadFile(filepath.Join(out, SummaryFile))
+	if err != nil || !strings.Contains(string(summary), `"failedSteps": [`) {
+		t.Errorf("summary.json lacks failedSteps: %v\n%s", err, summary)
+	}
+}
+
+// TestOutDirProblemsAreInputErrors: an --out that is a regular file, or
+// that is being written by another run, is the user's to fix (exit 2),
+// found before anything starts.
+func TestOutDirProblemsAreInputErrors(t *testing.T) {
+	sc, err := scenarios.Parse("t.yaml", []byte("apiVersion: nodesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  duration: 1m\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ie *InputError
+	if _, err := Run(context.Background(), sc, Options{OutDir: file}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "is a regular file, not a directory") {
+		t.Errorf("--out a file: %v, want an InputError", err)
+	}
+	busy := t.TempDir()
+	l, _, err := lockDir(busy, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.release()
+	if _, err := Run(context.Background(), sc, Options{OutDir: busy}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "another nodesim run") {
+		t.Errorf("--out in use: %v, want an InputError", err)
+	}
+}
+
+// TestStaleLeftoversRemoved: what a killed run left (temporary folders
+// whose lock no process holds, half-written outputs) is removed by the
+// next run; a live process's folder and a folder nodesim did not lock are
+// left alone.
+func TestStaleLeftoversRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dead := filepath.Join(tmp, "nodesim-run-123")
+	if err := os.MkdirAll(filepath.Join(dead, "apiserver"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// A dead process's lock: its pid, no flock held.
+	if err := os.WriteFile(filepath.Join(dead, LockFile), []byte(strconv.Itoa(1<<22)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unlocked := filepath.Join(tmp, "nodesim-apiserver-456")
+	if err := os.Mkdir(unlocked, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	live, remove, err := TempDir("state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	removed := RemoveStaleTempDirs()
+	if len(removed) != 1 || removed[0] != dead {
+		t.Errorf("removed %v, want only %s", removed, dead)
+	}
+	for _, dir := range []string{live, unlocked} {
+		if _, err := os.Stat(dir); err != nil {
+			t.Errorf("%s: %v", dir, err)
+		}
+	}
+
+	out := t.TempDir()
+	stale := filepath.Join(out, "."+TraceFile+".tmp-123")
+	if err := os.WriteFile(stale, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := prepareOutDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.release()
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s left: %v", stale, err)
+	}
+}
+
+// TestMemoryEstimateRefuses: a fleet far past this machine's memory is
+// refused before it starts, with the figure.
+func TestMemoryEstimateRefuses(t *testing.T) {
+	if _, ok := memoryAvailable(); !ok {
+		t.Skip("no /proc/meminfo")
+	}
+	sc, err := scenarios.Parse("t.yaml", []byte(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: huge}
+spec:
+  duration: 1m
+  nodePools:
+  - {name: a, count: 1000000}
+  workloads:
+  - {name: w, replicas: 1000000, template: {spec: {containers: [{name: a, image: b}]}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), sc, Options{OutDir: t.TempDir()})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "needs about 259.9 GiB of memory (1000000 nodes at most, 1000000 pods)") {
+		t.Fatalf("err = %v, want the memory figure", err)
+	}
+}
