@@ -488,11 +488,9 @@ func (d *decoder) fleetChecks(steps []parsedStep, s *Scenario, all bool) {
 	poolIndex := func(name string) int {
 		return slices.IndexFunc(s.NodePools, func(p NodePool) bool { return p.Name == name })
 	}
-	type ckpt struct {
-		pod, container string
-		at             time.Duration
-	}
-	var checkpoints []ckpt
+	// The earliest checkpoint of each pod/container so far: a map, not a
+	// list searched for each restore, which was quadratic.
+	checkpoints := map[string]time.Duration{}
 	for _, st := range steps {
 		if !st.ok {
 			continue
@@ -526,14 +524,15 @@ func (d *decoder) fleetChecks(steps []parsedStep, s *Scenario, all bool) {
 			sizes[i] += st.Count
 			total += st.Count
 		case "checkpoint":
-			checkpoints = append(checkpoints, ckpt{st.Pod, st.Container, st.At})
+			key := st.Pod + "/" + st.Container
+			if at, ok := checkpoints[key]; !ok || st.At < at {
+				checkpoints[key] = st.At
+			}
 		case "restore":
 			if !s.anyMatch(NodeSelector{Names: []string{st.Node}}, sizes) {
 				d.addf(st.lines["node"], join(st.path, "node"), "no node %q at %s", st.Node, st.At)
 			}
-			if all && !slices.ContainsFunc(checkpoints, func(c ckpt) bool {
-				return c.pod == st.Pod && c.container == st.Container && c.at < st.At
-			}) {
+			if at, ok := checkpoints[st.Pod+"/"+st.Container]; all && (!ok || at >= st.At) {
 				d.addf(st.Line, st.path, "restores %s container %s, which no checkpoint step before it checkpoints", st.Pod, st.Container)
 			}
 		}

@@ -295,6 +295,14 @@ func TestSelectNodesAt(t *testing.T) {
 			t.Errorf("at %s: %v, want %v", tc.at, got, tc.want)
 		}
 	}
+	// A cursor walked forward chooses what SelectNodesAt chooses.
+	c := s.Cursor()
+	for _, at := range []time.Duration{0, 30 * time.Second, time.Minute, time.Minute, 2 * time.Minute, 3 * time.Minute, time.Hour} {
+		sel := scenarios.NodeSelector{Pool: "a", Fraction: 0.5}
+		if got, want := c.SelectNodesAt(sel, at, 7, "x"), s.SelectNodesAt(sel, at, 7, "x"); !slices.Equal(got, want) {
+			t.Errorf("cursor at %s: %v, want %v", at, got, want)
+		}
+	}
 	if got := s.SelectNodes(scenarios.NodeSelector{Pool: "a"}, 1, ""); !slices.Equal(got, []string{"a-0", "a-1"}) {
 		t.Errorf("SelectNodes looks at the initial fleet: %v", got)
 	}

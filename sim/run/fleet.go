@@ -116,7 +116,9 @@ func (m *member) close() {
 
 // newFleet builds and starts a kubelet per node of every pool, in file
 // order, each on its own entity.
-func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *observer, o worldOptions, f *faults) (*fleet, error) {
+// It stops, releasing what it made, when ctx is done: a large fleet takes
+// long to set up, and an interrupt must not wait for it.
+func newFleet(ctx context.Context, sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *observer, o worldOptions, f *faults) (*fleet, error) {
 	fl := &fleet{sc: sc, clients: clients, traceFull: o.traceFull, faults: f, sizes: map[string]int{},
 		members: map[string]*member{}, stateDir: o.stateDir}
 	if !sc.NoNodeEndpoints {
@@ -157,6 +159,10 @@ func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients node.Clients, obs *
 	}
 	for _, pool := range sc.NodePools {
 		for i := range pool.Count {
+			if i%256 == 0 && ctx.Err() != nil {
+				fl.close()
+				return nil, ctx.Err()
+			}
 			if err := fl.start(e, obs, pool, i); err != nil {
 				fl.close()
 				return nil, err

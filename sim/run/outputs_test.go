@@ -3,12 +3,14 @@ package run
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/nodesim/nodesim/node"
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 )
@@ -183,5 +185,34 @@ spec:
 	var ie *InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "needs about 259.9 GiB of memory (1000000 nodes at most, 1000000 pods)") {
 		t.Fatalf("err = %v, want the memory figure", err)
+	}
+}
+
+// TestLongSetUpHonoursCancel: the set-up of a large fleet and the
+// scheduling of a long timeline stop as soon as their context is done.
+func TestLongSetUpHonoursCancel(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: nodesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  duration: 100h\n  nodeEndpoints: false\n  nodePools:\n  - {name: a, count: 1000000}\n  timeline:\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "  - {at: %ds, do: cordon, nodes: {fraction: 0.5}}\n", i)
+	}
+	sc, err := scenarios.Parse("t.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := sim.New(sim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w := &world{sc: sc, engine: e, tracker: newTracker()}
+	w.observer = newObserver(w.tracker, e)
+	w.faults = newFaults(w)
+	if _, err := newFleet(ctx, sc, e, node.Clients{}, w.observer, worldOptions{stateDir: t.TempDir()}, w.faults); !errors.Is(err, context.Canceled) {
+		t.Errorf("newFleet of a million nodes, cancelled: %v", err)
+	}
+	if err := w.faults.schedule(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("schedule, cancelled: %v", err)
 	}
 }
