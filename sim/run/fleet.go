@@ -43,20 +43,36 @@ func NodeIP(base byte, i int) net.IP {
 	return net.IPv4(127, base+byte(n>>16), byte(n>>8), byte(n))
 }
 
-// addressBase picks the /16 of 127.0.0.0/8 the fleet's kubelet APIs listen
-// in: the first, from 127.1, whose first address is free on port, so that
-// runs at the same time on one machine (tests in parallel) do not collide.
-// Addresses are in no trace, so the choice changes no run's outcome.
-func addressBase(port int32) (byte, error) {
-	for base := 1; base < 250; base++ {
-		ln, err := net.Listen("tcp", net.JoinHostPort(NodeIP(byte(base), 0).String(), strconv.Itoa(int(port))))
-		if err != nil {
-			continue
+// reserveAddresses picks the /16s of 127.0.0.0/8 the fleet's kubelet APIs
+// listen in, from 127.1 on, so that runs at the same time on one machine
+// (tests in parallel) do not collide, and holds them: it binds port on the
+// first address of each /16 the fleet's nodes spans (127.B.0.0, not a
+// node's address in the fleet's first /16; node 65535's, 131071's, ... in
+// the next ones) and keeps those listeners until the fleet closes or the
+// node of that address takes its listener over. Choosing by listening,
+// closing and binding later let two runs choose the same range ("bind:
+// address already in use"). Addresses are in no trace, so the choice
+// changes no run's outcome.
+func reserveAddresses(port int32, nodes int) (byte, map[string]net.Listener, error) {
+	span := nodes>>16 + 1 // node i is n = i+1 in its base's /16
+	for base := 1; base+span <= 250; base++ {
+		held := map[string]net.Listener{}
+		for k := range span {
+			addr := net.JoinHostPort(net.IPv4(127, byte(base+k), 0, 0).String(), strconv.Itoa(int(port)))
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				break
+			}
+			held[addr] = ln
 		}
-		ln.Close()
-		return byte(base), nil
+		if len(held) == span {
+			return byte(base), held, nil
+		}
+		for _, ln := range held {
+			ln.Close()
+		}
 	}
-	return 0, fmt.Errorf("no free loopback range for the kubelets' port %d", port)
+	return 0, nil, fmt.Errorf("no free loopback range for the kubelets' port %d", port)
 }
 
 // PodCIDR is the pod address range of the fleet's i-th node: a /24 of
@@ -84,6 +100,10 @@ type fleet struct {
 	// device plugin Registration socket, with the embedded API server's
 	// certificates and authorization.
 	endpoints *apiserver.Server
+	// reserved are the listeners that hold the fleet's address ranges
+	// (reserveAddresses), by ip:port, until the fleet closes or the node
+	// at that address takes its one over.
+	reserved map[string]net.Listener
 }
 
 // member is one virtual node: its kubelet and the parts of its machine
@@ -141,8 +161,14 @@ func newFleet(ctx context.Context, sc *scenarios.Scenario, e *sim.Engine, client
 		if kc := sc.NodePools[0].KubeletConfig; kc != nil {
 			port = kc.Port
 		}
+		most := sc.NodeCount()
+		for _, st := range sc.Timeline {
+			if st.Do == "addNodes" {
+				most += st.Count
+			}
+		}
 		var err error
-		if fl.base, err = addressBase(port); err != nil {
+		if fl.base, fl.reserved, err = reserveAddresses(port, most); err != nil {
 			return nil, err
 		}
 	}
@@ -183,6 +209,10 @@ func (fl *fleet) close() {
 	}
 	if fl.unlinkSockDir != nil {
 		fl.unlinkSockDir()
+	}
+	for addr, ln := range fl.reserved {
+		ln.Close()
+		delete(fl.reserved, addr)
 	}
 }
 
@@ -276,15 +306,23 @@ func (fl *fleet) serve(k *node.Kubelet, name string, ip net.IP, kc *kubeletconfi
 	if err != nil {
 		return nil, err
 	}
-	return node.StartServer(node.ServerConfig{
+	addr := net.JoinHostPort(ip.String(), strconv.Itoa(int(kc.Port)))
+	held := fl.reserved[addr] // the node of a reserved address serves on its listener
+	delete(fl.reserved, addr)
+	srv, err := node.StartServer(node.ServerConfig{
 		NodeName:          name,
-		Address:           net.JoinHostPort(ip.String(), strconv.Itoa(int(kc.Port))),
+		Address:           addr,
+		Listener:          held,
 		Certificate:       cert,
 		Authenticator:     fl.endpoints.KubeletAuthenticator(),
 		AuthorizationMode: string(kc.Authorization.Mode),
 		Authorizer:        fl.endpoints.Authorizer(),
 		Backend:           k,
 	})
+	if err != nil && held != nil {
+		held.Close()
+	}
+	return srv, err
 }
 
 // stopKubelet stops a node's kubelet as killing the process does: its

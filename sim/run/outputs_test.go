@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -214,5 +215,49 @@ func TestLongSetUpHonoursCancel(t *testing.T) {
 	}
 	if err := w.faults.schedule(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("schedule, cancelled: %v", err)
+	}
+}
+
+// TestAddressRangesHeld: a fleet's address range stays held from the
+// moment it is chosen, so that runs choosing at the same time never
+// share one; a fleet past 65,535 nodes holds every /16 it spans.
+func TestAddressRangesHeld(t *testing.T) {
+	const port = 41250 // one port for all: the addresses are what is reserved
+	type res struct {
+		base byte
+		held map[string]net.Listener
+	}
+	results := make(chan res, 8)
+	for range 8 {
+		go func() {
+			base, held, err := reserveAddresses(port, 3)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- res{base, held}
+		}()
+	}
+	seen := map[byte]bool{}
+	for range 8 {
+		r := <-results
+		if seen[r.base] {
+			t.Errorf("range 127.%d chosen twice", r.base)
+		}
+		seen[r.base] = true
+		for _, ln := range r.held {
+			defer ln.Close()
+		}
+	}
+	base, held, err := reserveAddresses(port, 70000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, ln := range held {
+			ln.Close()
+		}
+	}()
+	if len(held) != 2 || seen[base] || seen[base+1] {
+		t.Errorf("a 70,000-node fleet at 127.%d holds %d ranges, want 2 free ones", base, len(held))
 	}
 }
