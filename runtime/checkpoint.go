@@ -7,11 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/nodesim/nodesim/sim"
 )
 
 // CheckpointDuration is the virtual time checkpointing a container whose
@@ -59,7 +62,22 @@ func (r *Runtime) CheckpointContainer(ctx context.Context, req *runtimeapi.Check
 	r.mu.Lock()
 	fail := r.checkpointFail
 	r.mu.Unlock()
-	if err := writeArchiveFile(loc, content, fail); err != nil {
+	// The archive is written off the caller's path, bounded: if the disk
+	// stalls past the bound the checkpoint fails, and an archive the
+	// abandoned write still publishes later is removed, so that no
+	// archive exists whose request was answered with an error.
+	var gaveUp atomic.Bool
+	err = r.host("write checkpoint archive "+loc, func() error {
+		err := writeArchiveFile(loc, content, fail)
+		if err == nil && gaveUp.Load() {
+			_ = os.Remove(loc)
+		}
+		return err
+	})
+	if errors.Is(err, sim.ErrHostTimeout) {
+		gaveUp.Store(true)
+	}
+	if err != nil {
 		code := codes.Internal
 		if errors.Is(err, errArchiveExists) {
 			code = codes.AlreadyExists

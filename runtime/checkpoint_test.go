@@ -475,3 +475,42 @@ func TestRestoreFromFIFOFails(t *testing.T) {
 		t.Fatalf("restore from a FIFO: %v", err)
 	}
 }
+
+// TestStalledArchiveWriteFailsTheCheckpoint: a disk that stalls past the
+// host bound fails the checkpoint (the caller is not held), and the
+// archive the abandoned write publishes late is removed, so that no
+// archive exists for a checkpoint reported failed.
+func TestStalledArchiveWriteFailsTheCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	stall := make(chan struct{})
+	finished := make(chan struct{})
+	bounded := sim.BoundedHost(50 * time.Millisecond)
+	r, err := New(Config{Node: "n", RootDir: filepath.Join(t.TempDir(), "n"), Clock: clockwork.NewFakeClockAt(sim.Epoch), PodCIDR: "10.244.1.0/24",
+		HostIO: func(what string, fn func() error) error {
+			if !strings.HasPrefix(what, "write checkpoint archive") {
+				return fn()
+			}
+			return bounded(what, func() error {
+				<-stall // the disk stalls
+				defer close(finished)
+				return fn()
+			})
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := podIn(ctx, r, "p", "c", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := filepath.Join(r.CheckpointsDir(), "x.tar")
+	err = checkpoint(ctx, r, id, loc, 0)
+	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "did not finish in time") {
+		t.Fatalf("checkpoint on a stalled disk: %v, want a failure", err)
+	}
+	close(stall)
+	<-finished
+	if names := dirNames(t, r.CheckpointsDir()); len(names) != 0 {
+		t.Errorf("the abandoned write left %v", names)
+	}
+}

@@ -231,6 +231,7 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	userns, rro := kernel.RuntimeFeatures(kv)
 	rt, err := criruntime.New(criruntime.Config{
 		Node: name, RootDir: rootDir, RuntimeVersion: pool.ContainerRuntime, PodCIDR: PodCIDR(idx).String(), Clock: e.Clock(),
+		HostIO: sim.BoundedHost(sim.DefaultHostTimeout),
 		Features: criruntime.Features{UserNamespaces: userns, RecursiveReadOnlyMounts: rro},
 	})
 	if err != nil {
@@ -248,7 +249,8 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 		}
 	}
 	if fl.endpoints != nil || len(pool.DevicePlugins) > 0 {
-		if m.devices, err = devices.NewManager(devices.ManagerConfig{Dir: filepath.Join(fl.sockDir, name, "device-plugins"), Clock: e.Clock()}); err != nil {
+		if m.devices, err = devices.NewManager(devices.ManagerConfig{Dir: filepath.Join(fl.sockDir, name, "device-plugins"), Clock: e.Clock(),
+			BoundCall: boundPluginCall}); err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
 		}
 		ctx := sim.WithEntity(context.Background(), en)
@@ -296,6 +298,14 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	k.Start(en)
 	fl.kubelets = append(fl.kubelets, k)
 	return nil
+}
+
+// boundPluginCall gives a call to a device plugin sim.DefaultHostTimeout
+// of wall time: a plugin that never answers fails the pod's admission (as
+// a failed Allocate does on a kubelet), not the window every node waits
+// for.
+func boundPluginCall(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, sim.DefaultHostTimeout)
 }
 
 // serve starts a node's kubelet API at its address, with a serving
