@@ -231,7 +231,7 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	userns, rro := kernel.RuntimeFeatures(kv)
 	rt, err := criruntime.New(criruntime.Config{
 		Node: name, RootDir: rootDir, RuntimeVersion: pool.ContainerRuntime, PodCIDR: PodCIDR(idx).String(), Clock: e.Clock(),
-		HostIO: sim.BoundedHost(sim.DefaultHostTimeout),
+		HostIO:   sim.BoundedHost(sim.DefaultHostTimeout),
 		Features: criruntime.Features{UserNamespaces: userns, RecursiveReadOnlyMounts: rro},
 	})
 	if err != nil {
