@@ -134,3 +134,17 @@ func TestRunStartProblemsExitTwo(t *testing.T) {
 		}
 	}
 }
+
+// TestInspectRefusesAFIFO: `nodesim checkpoint inspect` of a FIFO exits 2
+// at once, never opening it (which would block with no writer).
+func TestInspectRefusesAFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "f.tar")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	var stderr bytes.Buffer
+	if code := runWithStderr(context.Background(), []string{"checkpoint", "inspect", fifo}, &stderr); code != exitBadInput ||
+		!strings.Contains(stderr.String(), "is a named pipe (FIFO)") {
+		t.Fatalf("exit %d, stderr %q; want 2 naming the FIFO", code, stderr.String())
+	}
+}
