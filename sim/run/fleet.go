@@ -46,10 +46,11 @@ func NodeIP(base byte, i int) net.IP {
 // reserveAddresses picks the /16s of 127.0.0.0/8 the fleet's kubelet APIs
 // listen in, from 127.1 on, so that runs at the same time on one machine
 // (tests in parallel) do not collide, and holds them: it binds port on the
-// first address of each /16 the fleet's nodes spans (127.B.0.0, not a
-// node's address in the fleet's first /16; node 65535's, 131071's, ... in
-// the next ones) and keeps those listeners until the fleet closes or the
-// node of that address takes its listener over. Choosing by listening,
+// first two addresses of each /16 the fleet's nodes span (127.B.0.0, not a
+// node's address in the fleet's first /16, and 127.B.0.1, its first node's;
+// the nodes 65535 and 65536, ... in the next ones) and keeps those
+// listeners until the fleet closes or the node of that address takes its
+// listener over. Choosing by listening,
 // closing and binding later let two runs choose the same range ("bind:
 // address already in use"). Addresses are in no trace, so the choice
 // changes no run's outcome.
@@ -58,14 +59,18 @@ func reserveAddresses(port int32, nodes int) (byte, map[string]net.Listener, err
 	for base := 1; base+span <= 250; base++ {
 		held := map[string]net.Listener{}
 		for k := range span {
-			addr := net.JoinHostPort(net.IPv4(127, byte(base+k), 0, 0).String(), strconv.Itoa(int(port)))
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				break
+			// 127.B.0.1 too: the first node's address, which a run of an
+			// earlier nodesim (which reserved nothing) takes first.
+			for _, last := range []byte{0, 1} {
+				addr := net.JoinHostPort(net.IPv4(127, byte(base+k), 0, last).String(), strconv.Itoa(int(port)))
+				ln, err := net.Listen("tcp", addr)
+				if err != nil {
+					break
+				}
+				held[addr] = ln
 			}
-			held[addr] = ln
 		}
-		if len(held) == span {
+		if len(held) == 2*span {
 			return byte(base), held, nil
 		}
 		for _, ln := range held {
