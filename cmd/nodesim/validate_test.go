@@ -92,7 +92,7 @@ func TestValidate(t *testing.T) {
 	wantErr := []string{
 		bad + ":9: spec.nodePools[0].count: must be a whole number, not \"ten\"",
 		bad + ":10: spec.timeline[0].do: unknown action \"explode\": want one of " + strings.Join(scenarios.Actions, ", "),
-		"read scenario: open " + missing + ": no such file or directory",
+		"read scenario: stat " + missing + ": no such file or directory",
 	}
 	if got := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); strings.Join(got, "\n") != strings.Join(wantErr, "\n") {
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, strings.Join(wantErr, "\n"))
