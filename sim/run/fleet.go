@@ -54,30 +54,50 @@ func NodeIP(base byte, i int) net.IP {
 // closing and binding later let two runs choose the same range ("bind:
 // address already in use"). Addresses are in no trace, so the choice
 // changes no run's outcome.
-func reserveAddresses(port int32, nodes int) (byte, map[string]net.Listener, error) {
+func reserveAddresses(ports []int32, nodes int) (byte, map[string]net.Listener, error) {
 	span := nodes>>16 + 1 // node i is n = i+1 in its base's /16
+	want := 2 * span * len(ports)
 	for base := 1; base+span <= 250; base++ {
 		held := map[string]net.Listener{}
+	reserve:
 		for k := range span {
 			// 127.B.0.1 too: the first node's address, which a run of an
 			// earlier nodesim (which reserved nothing) takes first.
 			for _, last := range []byte{0, 1} {
-				addr := net.JoinHostPort(net.IPv4(127, byte(base+k), 0, last).String(), strconv.Itoa(int(port)))
-				ln, err := net.Listen("tcp", addr)
-				if err != nil {
-					break
+				for _, port := range ports {
+					addr := net.JoinHostPort(net.IPv4(127, byte(base+k), 0, last).String(), strconv.Itoa(int(port)))
+					ln, err := net.Listen("tcp", addr)
+					if err != nil {
+						break reserve
+					}
+					held[addr] = ln
 				}
-				held[addr] = ln
 			}
 		}
-		if len(held) == 2*span {
+		if len(held) == want {
 			return byte(base), held, nil
 		}
 		for _, ln := range held {
 			ln.Close()
 		}
 	}
-	return 0, nil, fmt.Errorf("no free loopback range for the kubelets' port %d", port)
+	return 0, nil, fmt.Errorf("no free loopback range for the kubelets' ports %v", ports)
+}
+
+// kubeletPorts are the distinct ports the pools' kubelets listen on, in
+// order: a range must be free on each.
+func kubeletPorts(sc *scenarios.Scenario) []int32 {
+	var ports []int32
+	for _, pool := range sc.NodePools {
+		port := int32(10250)
+		if kc := pool.KubeletConfig; kc != nil {
+			port = kc.Port
+		}
+		if !slices.Contains(ports, port) {
+			ports = append(ports, port)
+		}
+	}
+	return ports
 }
 
 // PodCIDR is the pod address range of the fleet's i-th node: a /24 of
@@ -162,10 +182,6 @@ func newFleet(ctx context.Context, sc *scenarios.Scenario, e *sim.Engine, client
 	}
 	fl.base = 1
 	if fl.endpoints != nil && len(sc.NodePools) > 0 {
-		port := int32(10250)
-		if kc := sc.NodePools[0].KubeletConfig; kc != nil {
-			port = kc.Port
-		}
 		most := sc.NodeCount()
 		for _, st := range sc.Timeline {
 			if st.Do == "addNodes" {
@@ -173,7 +189,7 @@ func newFleet(ctx context.Context, sc *scenarios.Scenario, e *sim.Engine, client
 			}
 		}
 		var err error
-		if fl.base, fl.reserved, err = reserveAddresses(port, most); err != nil {
+		if fl.base, fl.reserved, err = reserveAddresses(kubeletPorts(sc), most); err != nil {
 			return nil, err
 		}
 	}

@@ -219,10 +219,11 @@ func TestLongSetUpHonoursCancel(t *testing.T) {
 }
 
 // TestAddressRangesHeld: a fleet's address range stays held from the
-// moment it is chosen, so that runs choosing at the same time never
-// share one; a fleet past 65,535 nodes holds every /16 it spans.
+// moment it is chosen, on every port its pools use, so that runs choosing
+// at the same time never share one; a fleet past 65,535 nodes holds every
+// /16 it spans.
 func TestAddressRangesHeld(t *testing.T) {
-	const port = 41250 // one port for all: the addresses are what is reserved
+	ports := []int32{41250, 41251} // fixed ports: the addresses are what is reserved
 	type res struct {
 		base byte
 		held map[string]net.Listener
@@ -230,7 +231,7 @@ func TestAddressRangesHeld(t *testing.T) {
 	results := make(chan res, 8)
 	for range 8 {
 		go func() {
-			base, held, err := reserveAddresses(port, 3)
+			base, held, err := reserveAddresses(ports, 3)
 			if err != nil {
 				t.Error(err)
 			}
@@ -248,7 +249,7 @@ func TestAddressRangesHeld(t *testing.T) {
 			defer ln.Close()
 		}
 	}
-	base, held, err := reserveAddresses(port, 70000)
+	base, held, err := reserveAddresses(ports, 70000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestAddressRangesHeld(t *testing.T) {
 			ln.Close()
 		}
 	}()
-	if len(held) != 4 || seen[base] || seen[base+1] {
+	if len(held) != 8 || seen[base] || seen[base+1] {
 		t.Errorf("a 70,000-node fleet at 127.%d holds %d ranges, want 2 free ones", base, len(held))
 	}
 }
