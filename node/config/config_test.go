@@ -479,6 +479,10 @@ func TestReadDirSpecialFiles(t *testing.T) {
 			if err != nil || len(docs) != 2 || docs[1].Name != "20-b.skip" || docs[1].Data != nil {
 				t.Fatalf("ReadDir = %+v, %v; want the non-.conf file listed, unread", docs, err)
 			}
+			// The directory itself must be one.
+			if _, err := config.ReadDir(filepath.Join(dir, "20-b.skip")); err == nil || !strings.Contains(err.Error(), "is "+tc.what+", not a directory") {
+				t.Fatalf("ReadDir of %s = %v, want it refused", tc.what, err)
+			}
 		})
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 
@@ -20,6 +21,11 @@ const MaxFileSize = 1 << 20
 // by a stat and never opened, where the kubelet would block opening it.
 // The other files are returned without data, for Load to list as skipped.
 func ReadDir(dir string) ([]Document, error) {
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("read kubelet drop-in directory %s: %w", dir, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("read kubelet drop-in directory %s: it is %s, not a directory", dir, hostfile.Describe(fi.Mode()))
+	}
 	docs := []Document{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
