@@ -18,8 +18,8 @@ const (
 	// MaxPods is the most pods a scenario may declare, over all
 	// workloads. Each pod is an API object in etcd, in the API server's
 	// watch cache and in the simulation's informers, a kubelet's pod and a
-	// runtime's sandbox and containers: tens of kilobytes, so that ten
-	// million reached 6 GB before it was half made. nodesim run and serve
+	// runtime's sandbox and containers: about 140 KB, so that ten
+	// million reached 6 GB of RSS within a minute. nodesim run and serve
 	// also estimate the memory a scenario needs before they start and
 	// refuse what this machine cannot hold (sim/run).
 	MaxPods = 1_000_000

@@ -184,7 +184,7 @@ spec:
 	}
 	_, err = Run(context.Background(), sc, Options{OutDir: t.TempDir()})
 	var ie *InputError
-	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "needs about 259.9 GiB of memory (1000000 nodes at most, 1000000 pods)") {
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "needs about 366.7 GiB of memory (1000000 nodes at most, 1000000 pods)") {
 		t.Fatalf("err = %v, want the memory figure", err)
 	}
 }
