@@ -17,25 +17,33 @@ import (
 )
 
 // TestRelativeOutDir runs the checkpoint-restore example with a relative
-// output directory, as the default nodesim-out/NAME is: the checkpoint and
-// the restore happen (they failed with "not an absolute path" before),
-// and no step is reported failed.
+// output directory, as the default nodesim-out/NAME is, and with a
+// relative --state-dir: the checkpoint and the restore happen (they
+// failed with "not an absolute path" before), and no step is reported
+// failed.
 func TestRelativeOutDir(t *testing.T) {
 	sc, err := scenarios.Load("../../scenarios/checkpoint-restore.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Chdir(t.TempDir())
-	s, err := Run(context.Background(), sc, Options{OutDir: filepath.Join("nodesim-out", sc.Name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Events[sim.EventCheckpointCreated] != 1 || s.Events[sim.EventContainerRestored] != 1 || len(s.FailedSteps) != 0 {
-		t.Fatalf("events %v, failed steps %+v: want one checkpoint, one restore, nothing failed", s.Events, s.FailedSteps)
-	}
-	archives, _ := filepath.Glob(filepath.Join("nodesim-out", sc.Name, StateDirName, "a-0", "checkpoints", "*.tar"))
-	if len(archives) != 1 {
-		t.Errorf("archives %v, want one", archives)
+	for _, tc := range []struct{ name, stateDir, archives string }{
+		{"default state dir", "", filepath.Join("nodesim-out", sc.Name, StateDirName)},
+		{"relative state dir", "state", "state"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			s, err := Run(context.Background(), sc, Options{OutDir: filepath.Join("nodesim-out", sc.Name), StateDir: tc.stateDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Events[sim.EventCheckpointCreated] != 1 || s.Events[sim.EventContainerRestored] != 1 || len(s.FailedSteps) != 0 {
+				t.Fatalf("events %v, failed steps %+v: want one checkpoint, one restore, nothing failed", s.Events, s.FailedSteps)
+			}
+			archives, _ := filepath.Glob(filepath.Join(tc.archives, "a-0", "checkpoints", "*.tar"))
+			if len(archives) != 1 {
+				t.Errorf("archives %v, want one", archives)
+			}
+		})
 	}
 }
 
