@@ -115,8 +115,9 @@ type parsedStep struct {
 }
 
 func (d *decoder) timeline(e entry, path string, s *Scenario) {
-	var steps []parsedStep
-	for i, item := range d.sequence(e.value, path) {
+	items := d.sequence(e.value, path)
+	steps := make([]parsedStep, 0, len(items)) // sized: growing a long timeline step by step was most of its cost
+	for i, item := range items {
 		st := d.step(item, index(path, i), s)
 		st.Index = i
 		steps = append(steps, st)
@@ -133,6 +134,7 @@ func (d *decoder) timeline(e entry, path string, s *Scenario) {
 		return cmp.Or(cmp.Compare(a.At, b.At), cmp.Compare(fleetFirst(a), fleetFirst(b)))
 	})
 	allOK := true
+	s.Timeline = make([]Step, 0, len(steps))
 	for _, st := range steps {
 		allOK = allOK && st.ok
 		if st.ok {

@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 )
 
@@ -95,6 +96,27 @@ func notifyContext(parent context.Context, stderr io.Writer) (context.Context, f
 		signal.Stop(ch)
 		close(done)
 		cancel(nil)
+	}
+}
+
+// loadScenario is scenarios.Load cut short by an interrupt: a large file
+// takes seconds to validate, and SIGINT must not wait for it (the
+// abandoned load ends with the process).
+func loadScenario(ctx context.Context, path string) (*scenarios.Scenario, error) {
+	type result struct {
+		sc  *scenarios.Scenario
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		sc, err := scenarios.Load(path)
+		ch <- result{sc, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.sc, r.err
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim/apiserver"
 	"github.com/nodesim/nodesim/sim/metrics"
 	simrun "github.com/nodesim/nodesim/sim/run"
@@ -67,7 +66,7 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	sc, err := scenarios.Load(path)
+	sc, err := loadScenario(cmd.Context(), path)
 	if err != nil {
 		return badInput(err)
 	}

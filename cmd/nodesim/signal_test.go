@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -146,5 +147,22 @@ func TestInspectRefusesAFIFO(t *testing.T) {
 	if code := runWithStderr(context.Background(), []string{"checkpoint", "inspect", fifo}, &stderr); code != exitBadInput ||
 		!strings.Contains(stderr.String(), "is a named pipe (FIFO)") {
 		t.Fatalf("exit %d, stderr %q; want 2 naming the FIFO", code, stderr.String())
+	}
+}
+
+// TestInterruptDuringValidation: an interrupt while a large scenario is
+// still being validated ends the command at once with 130.
+func TestInterruptDuringValidation(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(strings.Replace(runHeader, "duration: 2m", "duration: 100h", 1) + "  timeline:\n")
+	for i := range 100000 {
+		b.WriteString("  - {at: " + strconv.Itoa(i) + "s, do: cordon}\n")
+	}
+	path := writeScenario(t, b.String())
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(interrupted{syscall.SIGINT}) // as the first SIGINT does
+	var stderr bytes.Buffer
+	if code := runWithStderr(ctx, []string{"run", path, "--out", t.TempDir()}, &stderr); code != 130 || !strings.Contains(stderr.String(), "interrupted by SIGINT") {
+		t.Fatalf("exit %d, stderr %q; want 130", code, stderr.String())
 	}
 }
