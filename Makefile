@@ -16,7 +16,7 @@ STRICT_TOOLS ?=
 RACE    ?= 1
 TESTFLAGS ?= -timeout 15m
 
-.PHONY: help build install run serve test vet tidy-check bench dashboards clean
+.PHONY: help build install run serve test vet tidy-check bench dashboards fuzz clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,18 @@ bench: build ## the scale benchmarks: nodesim bench at 1k/5k/10k nodes, then the
 	./$(BIN) bench
 	$(GO) test -run '^$$' -bench . -benchtime 5s ./sim/apiserver/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./runtime/ ./node/ ./sim/run/
+
+# Every parser of outside input and its fuzz target: scenario files, kubelet
+# configurations and drop-ins, checkpoint archives, kubelet API paths.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := ./scenarios/:FuzzParse ./node/config/:FuzzLoad ./runtime/:FuzzReadArchive ./node/:FuzzKubeletAPIPath
+
+fuzz: ## run each fuzz target for FUZZTIME (60s); not part of make test
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 dashboards: ## regenerate the Grafana dashboards (dashboards/*.json) from dashboards/*.go
 	$(GO) run ./dashboards/gen dashboards

@@ -109,6 +109,12 @@ func (k *Kubelet) startContainer(p *sim.Proc, rec *podRecord, c *corev1.Containe
 		PodSandboxId: rec.sandboxID, Config: config, SandboxConfig: k.sandboxConfig(pod),
 	})
 	if err != nil {
+		if restoring {
+			// A restore that cannot happen says so in the trace, not
+			// only in the pod's status.
+			k.en.Trace(sim.Record{Event: sim.EventContainerRestoreFailed, Pod: pod.Namespace + "/" + pod.Name, Node: k.cfg.Name,
+				Path: k.tracePath(image), Error: k.checkpointError(err)})
+		}
 		return fail(reasonCreateContainerError, err.Error())
 	}
 	if _, err := k.cri.StartContainer(ctx, &runtimeapi.StartContainerRequest{ContainerId: created.GetContainerId()}); err != nil {

@@ -114,6 +114,11 @@ type ServerConfig struct {
 	// Address is ip:port to listen on (address and port of the
 	// KubeletConfiguration); port 0 picks a free one (see Server.Addr).
 	Address string
+	// Listener, when set, is a listener already bound at Address that the
+	// server takes over (and closes on Close) instead of listening
+	// itself: an address reserved earlier stays held with no window in
+	// which another process could bind it.
+	Listener net.Listener
 	// Certificate is the serving certificate (tlsCertFile/tlsPrivateKeyFile).
 	// Ignored when TLSConfig is set.
 	Certificate tls.Certificate
@@ -195,9 +200,12 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 			MinVersion:   tls.VersionTLS12,
 		}
 	}
-	l, err := net.Listen("tcp", cfg.Address)
-	if err != nil {
-		return nil, fmt.Errorf("kubelet server for node %s: listen on %s: %w", cfg.NodeName, cfg.Address, err)
+	l := cfg.Listener
+	if l == nil {
+		var err error
+		if l, err = net.Listen("tcp", cfg.Address); err != nil {
+			return nil, fmt.Errorf("kubelet server for node %s: listen on %s: %w", cfg.NodeName, cfg.Address, err)
+		}
 	}
 	errorLog := cfg.ErrorLog
 	if errorLog == nil {

@@ -10,10 +10,11 @@ import (
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nodesim/nodesim/internal/hostfile"
 )
 
 // The entries of a checkpoint archive, as containerd writes them (names from
@@ -219,18 +220,14 @@ func rootfsDiff(a *archiveContent) ([]byte, error) {
 // whose entries are all relative, free of "..", plain files or
 // directories, holding every file a checkpoint has with valid content.
 func ReadArchive(path string) (*Archive, error) {
-	f, err := os.Open(path)
+	// Stat first, and open without blocking: a FIFO named as an archive
+	// (a pod's image, `nodesim checkpoint inspect`) must never be opened
+	// for a read that waits for a writer.
+	f, err := hostfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint archive: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoint archive %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("read checkpoint archive %s: not a regular file", path)
-	}
 	a, err := readArchive(f)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint archive %s: %w", path, err)

@@ -7,11 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/nodesim/nodesim/sim"
 )
 
 // CheckpointDuration is the virtual time checkpointing a container whose
@@ -59,8 +62,27 @@ func (r *Runtime) CheckpointContainer(ctx context.Context, req *runtimeapi.Check
 	r.mu.Lock()
 	fail := r.checkpointFail
 	r.mu.Unlock()
-	if err := writeArchiveFile(loc, content, fail); err != nil {
-		return nil, status.Errorf(codes.Internal, "checkpointing container %q failed: %v", content.config.ID, err)
+	// The archive is written off the caller's path, bounded: if the disk
+	// stalls past the bound the checkpoint fails, and an archive the
+	// abandoned write still publishes later is removed, so that no
+	// archive exists whose request was answered with an error.
+	var gaveUp atomic.Bool
+	err = r.host("write checkpoint archive "+loc, func() error {
+		err := writeArchiveFile(loc, content, fail)
+		if err == nil && gaveUp.Load() {
+			_ = os.Remove(loc)
+		}
+		return err
+	})
+	if errors.Is(err, sim.ErrHostTimeout) {
+		gaveUp.Store(true)
+	}
+	if err != nil {
+		code := codes.Internal
+		if errors.Is(err, errArchiveExists) {
+			code = codes.AlreadyExists
+		}
+		return nil, status.Errorf(code, "checkpointing container %q failed: %v", content.config.ID, err)
 	}
 	return &runtimeapi.CheckpointContainerResponse{}, nil
 }
@@ -210,8 +232,27 @@ func writeArchiveFile(loc string, content *archiveContent, fail error) (err erro
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write archive %s: %w", loc, err)
 	}
-	if err := os.Rename(tmp.Name(), loc); err != nil {
+	// Publish with a hard link, not a rename: a link fails if loc exists,
+	// where a rename would silently replace an archive already reported
+	// to whoever asked for it. The kubelet names archives with RFC 3339
+	// seconds (checkpoint-<pod>_<ns>-<ctr>-<time>.tar, the name the
+	// checkpoint API documents), so a second checkpoint of a container in
+	// the same second gets the same name; nodesim keeps that name as
+	// upstream makes it and fails the later request instead (a 500 from
+	// the kubelet API, CheckpointFailed in the trace), so that each
+	// reported archive is the one its request wrote.
+	if err := os.Link(tmp.Name(), loc); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("publish archive %s: %w", loc, errArchiveExists)
+		}
+		return fmt.Errorf("publish archive %s: %w", loc, err)
+	}
+	if err := os.Remove(tmp.Name()); err != nil {
+		_ = os.Remove(loc)
 		return fmt.Errorf("publish archive %s: %w", loc, err)
 	}
 	return nil
 }
+
+// errArchiveExists fails a checkpoint whose archive name is taken.
+var errArchiveExists = errors.New("an archive of that name already exists (one checkpoint of a container per second)")

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -397,5 +398,119 @@ func TestRestoreFromBadArchiveFails(t *testing.T) {
 	_, err = r.CreateContainer(ctx, &runtimeapi.CreateContainerRequest{PodSandboxId: sb.PodSandboxId, Config: containerConfig("c", bad, 0, 0)})
 	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "not a tar archive") {
 		t.Fatalf("restore from a non-archive: %v", err)
+	}
+}
+
+// TestThreeCheckpointsInOneSecond: the kubelet names archives by the
+// second, so three checkpoints of a container within one second share a
+// name. The first writes its archive; the later ones fail with
+// AlreadyExists, and the first archive is left as it was written, never
+// replaced by a later one.
+func TestThreeCheckpointsInOneSecond(t *testing.T) {
+	s := newSimulation(t)
+	r := newRuntime(t, "node-a", t.TempDir(), s.engine.Clock())
+	var errs []error
+	var loc string
+	var firstState ProcessState
+	errp := s.process("node-a", func(ctx context.Context, p *sim.Proc) error {
+		id, err := podIn(ctx, r, "p", "c", 0, 0)
+		if err != nil {
+			return err
+		}
+		p.Sleep(time.Minute)
+		loc = archivePath(r, "p", "c", p.Now())
+		for range 3 {
+			errs = append(errs, checkpoint(ctx, r, id, loc, 0))
+			if len(errs) == 1 {
+				a, err := ReadArchive(loc)
+				if err != nil {
+					return err
+				}
+				firstState = a.Process
+			}
+		}
+		return nil
+	})
+	s.run(time.Hour)
+	if *errp != nil {
+		t.Fatal(*errp)
+	}
+	if errs[0] != nil {
+		t.Fatalf("first checkpoint: %v", errs[0])
+	}
+	for i, err := range errs[1:] {
+		if status.Code(err) != codes.AlreadyExists || !strings.Contains(err.Error(), "already exists") {
+			t.Errorf("checkpoint %d in the same second: %v, want AlreadyExists", i+2, err)
+		}
+	}
+	a, err := ReadArchive(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Process != firstState {
+		t.Errorf("archive holds %+v, want the first checkpoint's %+v", a.Process, firstState)
+	}
+	if names := dirNames(t, r.CheckpointsDir()); len(names) != 1 {
+		t.Errorf("checkpoints dir holds %v, want only the archive", names)
+	}
+}
+
+// TestRestoreFromFIFOFails: a pod whose image is a FIFO's path fails to
+// restore at once, without opening it (with no writer, opening it would
+// block this test and, in a run, the whole engine).
+func TestRestoreFromFIFOFails(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r := newRuntime(t, "n", dir, clockwork.NewFakeClockAt(sim.Epoch))
+	sb, err := r.RunPodSandbox(ctx, &runtimeapi.RunPodSandboxRequest{Config: podConfig("p")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "f.tar")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	_, err = r.CreateContainer(ctx, &runtimeapi.CreateContainerRequest{PodSandboxId: sb.PodSandboxId, Config: containerConfig("c", fifo, 0, 0)})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "is a named pipe (FIFO)") {
+		t.Fatalf("restore from a FIFO: %v", err)
+	}
+}
+
+// TestStalledArchiveWriteFailsTheCheckpoint: a disk that stalls past the
+// host bound fails the checkpoint (the caller is not held), and the
+// archive the abandoned write publishes late is removed, so that no
+// archive exists for a checkpoint reported failed.
+func TestStalledArchiveWriteFailsTheCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	stall := make(chan struct{})
+	finished := make(chan struct{})
+	bounded := sim.BoundedHost(50 * time.Millisecond)
+	r, err := New(Config{Node: "n", RootDir: filepath.Join(t.TempDir(), "n"), Clock: clockwork.NewFakeClockAt(sim.Epoch), PodCIDR: "10.244.1.0/24",
+		HostIO: func(what string, fn func() error) error {
+			if !strings.HasPrefix(what, "write checkpoint archive") {
+				return fn()
+			}
+			return bounded(what, func() error {
+				<-stall // the disk stalls
+				defer close(finished)
+				return fn()
+			})
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := podIn(ctx, r, "p", "c", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := filepath.Join(r.CheckpointsDir(), "x.tar")
+	err = checkpoint(ctx, r, id, loc, 0)
+	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "did not finish in time") {
+		t.Fatalf("checkpoint on a stalled disk: %v, want a failure", err)
+	}
+	close(stall)
+	<-finished
+	if names := dirNames(t, r.CheckpointsDir()); len(names) != 0 {
+		t.Errorf("the abandoned write left %v", names)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -19,6 +20,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/nodesim/nodesim/internal/hostfile"
 )
 
 // ProcessState is the state of a container's simulated process: a counter
@@ -160,9 +163,15 @@ func (c *container) writeLog(b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(c.logPath), 0o755); err != nil {
 		return fmt.Errorf("container %s: create log dir: %w", c.id, err)
 	}
-	f, err := os.OpenFile(c.logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	// Non-blocking, and only a regular file: a FIFO put at the log's path
+	// must not block the node (open for writing waits for a reader).
+	f, err := os.OpenFile(c.logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o640)
 	if err != nil {
 		return fmt.Errorf("container %s: open log: %w", c.id, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("container %s: open log: %s: %w", c.id, c.logPath, hostfile.ErrNotRegular)
 	}
 	_, err = f.Write(b)
 	if cerr := f.Close(); err == nil {
@@ -228,7 +237,12 @@ func (r *Runtime) CreateContainer(ctx context.Context, req *runtimeapi.CreateCon
 	if filepath.IsAbs(img) {
 		// Read the archive before taking the lock: it is file I/O on
 		// another node's folder.
-		a, err := ReadArchive(img)
+		var a *Archive
+		err := r.host("read checkpoint archive "+img, func() error {
+			got, err := ReadArchive(img)
+			a = got // read only if host returns fn's own result
+			return err
+		})
 		if err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "failed to restore container %q from checkpoint archive: %v", cfg.GetMetadata().GetName(), err)
 		}
@@ -501,6 +515,10 @@ func (r *Runtime) ContainerLog(ctx context.Context, containerID string) ([]byte,
 	return c.readLogLocked(c.observeLocked(now))
 }
 
+// maxContainerLogBytes is the largest container log read back: months of
+// virtual time at a line every DefaultTickEvery.
+const maxContainerLogBytes = 64 << 20
+
 func (c *container) readLogLocked(now time.Time) ([]byte, error) {
 	if c.logPath == "" {
 		return nil, status.Errorf(codes.FailedPrecondition, "container %q has no log path", c.id)
@@ -508,7 +526,7 @@ func (c *container) readLogLocked(now time.Time) ([]byte, error) {
 	if err := c.refreshLogLocked(now); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(c.logPath)
+	b, err := hostfile.ReadFile(c.logPath, maxContainerLogBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil // not started yet
 	}

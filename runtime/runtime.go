@@ -95,6 +95,12 @@ type Config struct {
 	PodCIDR string
 	// Clock gives the time of calls that carry no sim entity. Required.
 	Clock clockwork.Clock
+	// HostIO runs the runtime's larger file I/O on the host (reading and
+	// writing checkpoint archives) with a bound: what, for messages, and
+	// the work. nil runs it directly. A run gives sim.BoundedHost, so
+	// that a stuck disk fails one checkpoint or restore, never holds the
+	// engine (which waits for every node at each window).
+	HostIO func(what string, fn func() error) error
 }
 
 // Runtime is one virtual node's container runtime. It is safe for
@@ -166,6 +172,14 @@ func New(cfg Config) (*Runtime, error) {
 		r.podPrefix = p.Masked()
 	}
 	return r, nil
+}
+
+// host runs fn through Config.HostIO.
+func (r *Runtime) host(what string, fn func() error) error {
+	if r.cfg.HostIO == nil {
+		return fn()
+	}
+	return r.cfg.HostIO(what, fn)
 }
 
 // Node is the name of the runtime's node.

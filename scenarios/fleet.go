@@ -53,6 +53,31 @@ func (s *Scenario) SelectNodesAt(sel NodeSelector, t time.Duration, seed uint64,
 	return s.choose(sel, s.sizesAt(t), seed, salt)
 }
 
+// FleetCursor walks the fleet through the timeline in time order, so that
+// the nodes each step chooses are found in one pass: SelectNodesAt for
+// every step of a timeline of n steps re-applies the fleet steps before
+// each, n²/2 in all, where a cursor applies each once.
+type FleetCursor struct {
+	s     *Scenario
+	sizes []int
+	next  int // the first timeline step not applied
+}
+
+// Cursor returns a FleetCursor at the start of the run.
+func (s *Scenario) Cursor() *FleetCursor {
+	return &FleetCursor{s: s, sizes: s.initialSizes()}
+}
+
+// SelectNodesAt is Scenario.SelectNodesAt; t must not be before the t of
+// the cursor's previous call.
+func (c *FleetCursor) SelectNodesAt(sel NodeSelector, t time.Duration, seed uint64, salt string) []string {
+	for c.next < len(c.s.Timeline) && c.s.Timeline[c.next].At <= t {
+		c.s.applyFleetStep(c.sizes, c.s.Timeline[c.next])
+		c.next++
+	}
+	return c.s.choose(sel, c.sizes, seed, salt)
+}
+
 // NodesAt returns the names of the nodes that exist at virtual time t, in
 // fleet order. A pool of n nodes holds indices 0 .. n-1: addNodes appends
 // indices after the last, deleteNodes removes the last ones (the highest

@@ -3,12 +3,18 @@ package scenarios_test
 import (
 	"errors"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/nodesim/nodesim/scenarios"
 )
+
+// maxParseAlloc bounds what Parse may allocate for one fuzz input (at
+// most a few kilobytes: a scenario file of MaxFileSize would be
+// proportionally more).
+const maxParseAlloc = 256 << 20
 
 // FuzzParse holds Parse to its promise: on any input it returns either a
 // valid scenario or errors that name the file, never a panic.
@@ -55,7 +61,17 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Validation of any input, accepted or not, allocates a bounded
+		// amount of memory: no alias bomb, no per-node or per-pool cost
+		// that a short file can multiply (150,000 empty pools once took
+		// 1.1 GB).
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		s, err := scenarios.Parse("f.yaml", data)
+		runtime.ReadMemStats(&after)
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > maxParseAlloc {
+			t.Fatalf("parsing %d bytes allocated %d MiB, more than %d MiB", len(data), alloc>>20, maxParseAlloc>>20)
+		}
 		if err != nil {
 			if s != nil {
 				t.Fatalf("a scenario along with error %v", err)
@@ -85,7 +101,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for i, st := range s.Timeline {
-			if st.At < 0 || st.At >= s.Duration || st.For < 0 || st.At+st.For > s.Duration || !slices.Contains(scenarios.Actions, st.Do) {
+			if st.At < 0 || st.At >= s.Duration || st.For < 0 || st.For > s.Duration-st.At || !slices.Contains(scenarios.Actions, st.Do) {
 				t.Fatalf("invalid step accepted: %+v", st)
 			}
 			if i > 0 && s.Timeline[i-1].At > st.At {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,5 +174,55 @@ func TestKubeletConfigExample(t *testing.T) {
 	legacy := s.NodePools[1].KubeletConfig
 	if *legacy.FailCgroupV1 || legacy.NodeStatusUpdateFrequency.Duration != 20*time.Second || legacy.NodeLeaseDurationSeconds != 60 {
 		t.Errorf("legacy pool config: %+v", legacy)
+	}
+}
+
+// TestUnknownFeatureGate checks that a misspelt gate is refused as the
+// kubelet refuses to start with it, at its line, with the gate it means.
+func TestUnknownFeatureGate(t *testing.T) {
+	_, err := parsePool(t, `    kubeletConfig:
+      apiVersion: kubelet.config.k8s.io/v1beta1
+      kind: KubeletConfiguration
+      featureGates:
+        ContainerCheckpiont: false
+`)
+	var e *scenarios.Error
+	if !errors.As(err, &e) || e.Line != 14 || e.Field != "spec.nodePools[0].kubeletConfig.featureGates.ContainerCheckpiont" ||
+		!strings.Contains(e.Message, "unrecognized feature gate: ContainerCheckpiont (did you mean ContainerCheckpoint?)") {
+		t.Errorf("err = %v (%+v)", err, e)
+	}
+}
+
+// TestSpecialFilesRefused checks that a FIFO as a scenario file or as a
+// drop-in of kubeletConfigDir is refused, never opened: opening a FIFO
+// with no writer would hang this test.
+func TestSpecialFilesRefused(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "s.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	_, err := scenarios.Load(fifo)
+	var e *scenarios.Error
+	if !errors.As(err, &e) || e.File != fifo || !strings.Contains(e.Message, "is a named pipe (FIFO)") {
+		t.Errorf("Load(FIFO) = %v", err)
+	}
+	if _, err := scenarios.Load("/dev/zero"); err == nil || !strings.Contains(err.Error(), "is a character device") {
+		t.Errorf("Load(/dev/zero) = %v", err)
+	}
+	conf := filepath.Join(dir, "conf.d")
+	if err := os.Mkdir(conf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(conf, "10-a.conf"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "ok.yaml")
+	if err := os.WriteFile(file, []byte(head+"    kubeletConfigDir: conf.d\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = scenarios.Load(file)
+	if err == nil || !strings.Contains(err.Error(), "10-a.conf is a named pipe (FIFO)") || !strings.Contains(err.Error(), "ok.yaml:10") {
+		t.Errorf("Load(FIFO drop-in) = %v", err)
 	}
 }

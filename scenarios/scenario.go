@@ -3,15 +3,15 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+
+	"github.com/nodesim/nodesim/internal/hostfile"
 )
 
 // The document's type.
@@ -64,7 +64,15 @@ const (
 // Limits that keep a bad file from exhausting the machine.
 const (
 	// MaxNodes is the most nodes a scenario may declare, over all pools.
+	// A run also needs the memory for them: nodesim run and serve
+	// estimate it before they start and refuse a fleet this machine
+	// cannot hold (sim/run, about 256 KiB a node).
 	MaxNodes = 1_000_000
+	// MaxPools is the most node pools a scenario may declare. Each pool
+	// has its own defaulted kubelet configuration (kilobytes each), so
+	// that 150,000 empty pools took over a gigabyte to validate; real
+	// clusters have tens. The count is checked before any pool is parsed.
+	MaxPools = 1_000
 	// MaxFileSize is the largest scenario file Load reads.
 	MaxFileSize = 8 << 20
 	// MaxErrors is the most errors Parse reports for one file; the rest are
@@ -184,17 +192,16 @@ func DefaultCapacity() corev1.ResourceList {
 
 // Load reads the scenario file at path and parses it (see Parse).
 func Load(path string) (*Scenario, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, unreadable(path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, unreadable(path, err)
-	}
-	if len(data) > MaxFileSize {
+	// A FIFO, socket or device is refused after a stat, never opened: a
+	// read from one could block forever.
+	data, err := hostfile.ReadFile(path, MaxFileSize)
+	switch {
+	case errors.Is(err, hostfile.ErrTooLarge):
 		return nil, &Error{File: path, Message: fmt.Sprintf("file is larger than %d bytes, too large for a scenario", MaxFileSize)}
+	case errors.Is(err, hostfile.ErrNotRegular):
+		return nil, &Error{File: path, Message: fmt.Sprintf("not a scenario file: %v", err)}
+	case err != nil:
+		return nil, unreadable(path, err)
 	}
 	return Parse(path, data)
 }

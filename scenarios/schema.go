@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 	"k8s.io/utils/ptr"
 
+	"github.com/nodesim/nodesim/internal/hostfile"
 	"github.com/nodesim/nodesim/node/config"
 	"github.com/nodesim/nodesim/node/kernel"
 )
@@ -184,7 +184,12 @@ func (d *decoder) spec(sp entry, s *Scenario) {
 func (d *decoder) nodePools(e entry, path string, s *Scenario) {
 	names := make(map[string]int) // pool name -> line of its first use
 	total := 0
-	for i, item := range d.sequence(e.value, path) {
+	items := d.sequence(e.value, path)
+	if len(items) > MaxPools {
+		d.addf(e.keyNode.Line, path, "%d pools, more than the %d a scenario may have", len(items), MaxPools)
+		return
+	}
+	for i, item := range items {
 		p, nameLine, ok := d.pool(item, index(path, i), s.KubernetesVersion)
 		if !ok {
 			continue
@@ -640,7 +645,7 @@ func nodeLine(key, value *yaml.Node, path []string) int {
 
 // fileLine is nodeLine in a drop-in file; 0 when it cannot be read.
 func fileLine(file string, path []string) int {
-	data, err := os.ReadFile(file)
+	data, err := hostfile.ReadFile(file, config.MaxFileSize)
 	if err != nil {
 		return 0
 	}

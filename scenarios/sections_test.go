@@ -227,13 +227,13 @@ func TestWorkloadErrors(t *testing.T) {
 		{"no template", workloadHead, 11, "spec.workloads[0].template", "required", 0},
 		{"bad name", strings.Replace(workloadHead, "web", "Web", 1) + tpl, 11, "spec.workloads[0].name", `invalid name "Web"`, 0},
 		{"bad namespace", workloadHead + "    namespace: a.b\n" + tpl, 12, "spec.workloads[0].namespace", `invalid namespace "a.b"`, 0},
-		{"negative replicas", workloadHead + "    replicas: -1\n" + tpl, 12, "spec.workloads[0].replicas", "must be from 0 to 10000000, not -1", 0},
+		{"negative replicas", workloadHead + "    replicas: -1\n" + tpl, 12, "spec.workloads[0].replicas", "must be from 0 to 1000000, not -1", 0},
 		{"unknown field", workloadHead + "    selector: {}\n" + tpl, 12, "spec.workloads[0].selector", `unknown field "selector"; known fields: name, namespace, replicas, template`, 0},
 		{"duplicate", workloadHead + tpl + "  - name: web\n" + tpl, 17, "spec.workloads[1].name", "duplicate workload default/web (first at line 11)", 0},
 		{"same name other namespace", workloadHead + tpl + "  - {name: web, namespace: x, template: {spec: {containers: [{name: a, image: b}]}}}\n  - {name: web, namespace: x, template: {spec: {containers: [{name: a, image: b}]}}}\n",
 			18, "spec.workloads[2].name", "duplicate workload x/web (first at line 17)", 0},
-		{"too many pods", head + "  workloads:\n  - {name: a, replicas: 6000000, template: {spec: {containers: [{name: a, image: b}]}}}\n  - {name: b, replicas: 6000000, template: {spec: {containers: [{name: a, image: b}]}}}\n",
-			10, "spec.workloads", "12000000 pods in all", 0},
+		{"too many pods", head + "  workloads:\n  - {name: a, replicas: 600000, template: {spec: {containers: [{name: a, image: b}]}}}\n  - {name: b, replicas: 600000, template: {spec: {containers: [{name: a, image: b}]}}}\n",
+			10, "spec.workloads", "1200000 pods in all", 0},
 
 		// The template: strict, with lines and fields.
 		{"template unknown field", workloadHead + tpl + "          imagePullPolicy: Always\n          imagee: x\n", 18, "spec.workloads[0].template.spec.containers[0].imagee", `unknown field "imagee" (did you mean "image"?)`, 0},

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -114,8 +115,9 @@ type parsedStep struct {
 }
 
 func (d *decoder) timeline(e entry, path string, s *Scenario) {
-	var steps []parsedStep
-	for i, item := range d.sequence(e.value, path) {
+	items := d.sequence(e.value, path)
+	steps := make([]parsedStep, 0, len(items)) // sized: growing a long timeline step by step was most of its cost
+	for i, item := range items {
 		st := d.step(item, index(path, i), s)
 		st.Index = i
 		steps = append(steps, st)
@@ -132,6 +134,7 @@ func (d *decoder) timeline(e entry, path string, s *Scenario) {
 		return cmp.Or(cmp.Compare(a.At, b.At), cmp.Compare(fleetFirst(a), fleetFirst(b)))
 	})
 	allOK := true
+	s.Timeline = make([]Step, 0, len(steps))
 	for _, st := range steps {
 		allOK = allOK && st.ok
 		if st.ok {
@@ -268,14 +271,25 @@ func (d *decoder) step(n *yaml.Node, path string, s *Scenario) parsedStep {
 			}
 		}
 	}
-	if line := st.lines["for"]; st.For > 0 && atOK && Lasting(action) && s.Duration > 0 && st.At+st.For > s.Duration {
-		d.addf(line, join(path, "for"), "the step would end at %s, past the end of the run at %s", st.At+st.For, s.Duration)
+	// At < Duration here, so Duration-At cannot overflow where At+For
+	// can (at: 2562046h, for: 2562046h).
+	if line := st.lines["for"]; st.For > 0 && atOK && Lasting(action) && s.Duration > 0 && st.For > s.Duration-st.At {
+		d.addf(line, join(path, "for"), "the step would end at %s, past the end of the run at %s", endOf(st.At, st.For), s.Duration)
 	}
 	if st.Pod != "" && !d.badWorkloads {
 		d.podContainer(st, s)
 	}
 	st.ok = len(d.errs) == before
 	return st
+}
+
+// endOf is at+d for a message, or "more than 2562047h" when the sum is
+// past what a time.Duration holds.
+func endOf(at, d time.Duration) string {
+	if d > math.MaxInt64-at {
+		return fmt.Sprintf("more than %s", time.Duration(math.MaxInt64).Truncate(time.Hour))
+	}
+	return (at + d).String()
 }
 
 // takesHint lists the parameters an action takes, for a message.
@@ -476,11 +490,9 @@ func (d *decoder) fleetChecks(steps []parsedStep, s *Scenario, all bool) {
 	poolIndex := func(name string) int {
 		return slices.IndexFunc(s.NodePools, func(p NodePool) bool { return p.Name == name })
 	}
-	type ckpt struct {
-		pod, container string
-		at             time.Duration
-	}
-	var checkpoints []ckpt
+	// The earliest checkpoint of each pod/container so far: a map, not a
+	// list searched for each restore, which was quadratic.
+	checkpoints := map[string]time.Duration{}
 	for _, st := range steps {
 		if !st.ok {
 			continue
@@ -514,14 +526,15 @@ func (d *decoder) fleetChecks(steps []parsedStep, s *Scenario, all bool) {
 			sizes[i] += st.Count
 			total += st.Count
 		case "checkpoint":
-			checkpoints = append(checkpoints, ckpt{st.Pod, st.Container, st.At})
+			key := st.Pod + "/" + st.Container
+			if at, ok := checkpoints[key]; !ok || st.At < at {
+				checkpoints[key] = st.At
+			}
 		case "restore":
 			if !s.anyMatch(NodeSelector{Names: []string{st.Node}}, sizes) {
 				d.addf(st.lines["node"], join(st.path, "node"), "no node %q at %s", st.Node, st.At)
 			}
-			if all && !slices.ContainsFunc(checkpoints, func(c ckpt) bool {
-				return c.pod == st.Pod && c.container == st.Container && c.at < st.At
-			}) {
+			if at, ok := checkpoints[st.Pod+"/"+st.Container]; all && (!ok || at >= st.At) {
 				d.addf(st.Line, st.path, "restores %s container %s, which no checkpoint step before it checkpoints", st.Pod, st.Container)
 			}
 		}

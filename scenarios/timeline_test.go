@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -294,6 +295,14 @@ func TestSelectNodesAt(t *testing.T) {
 			t.Errorf("at %s: %v, want %v", tc.at, got, tc.want)
 		}
 	}
+	// A cursor walked forward chooses what SelectNodesAt chooses.
+	c := s.Cursor()
+	for _, at := range []time.Duration{0, 30 * time.Second, time.Minute, time.Minute, 2 * time.Minute, 3 * time.Minute, time.Hour} {
+		sel := scenarios.NodeSelector{Pool: "a", Fraction: 0.5}
+		if got, want := c.SelectNodesAt(sel, at, 7, "x"), s.SelectNodesAt(sel, at, 7, "x"); !slices.Equal(got, want) {
+			t.Errorf("cursor at %s: %v, want %v", at, got, want)
+		}
+	}
 	if got := s.SelectNodes(scenarios.NodeSelector{Pool: "a"}, 1, ""); !slices.Equal(got, []string{"a-0", "a-1"}) {
 		t.Errorf("SelectNodes looks at the initial fleet: %v", got)
 	}
@@ -302,5 +311,44 @@ func TestSelectNodesAt(t *testing.T) {
 	}
 	if _, _, ok := s.NodePoolOf("b-7"); ok {
 		t.Errorf("NodePoolOf(b-7): b pads to two digits")
+	}
+}
+
+// TestAtPlusForOverflow: a step whose at + for is past what a duration
+// holds is refused at its for, not accepted as a negative end.
+func TestAtPlusForOverflow(t *testing.T) {
+	text := `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  duration: 2562047h
+  nodePools:
+  - {name: a, count: 1}
+  timeline:
+  - at: 2562046h
+    do: partition
+    for: 2562046h
+`
+	_, err := scenarios.Parse("t.yaml", []byte(text))
+	var e *scenarios.Error
+	if !errors.As(err, &e) || e.Line != 11 || e.Field != "spec.timeline[0].for" || !strings.Contains(e.Message, "past the end of the run") {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.HasPrefix(err.Error(), "t.yaml:11: spec.timeline[0].for: ") {
+		t.Errorf("err = %q, want it to name file:line:field", err)
+	}
+}
+
+// TestTooManyPools: a file of more pools than MaxPools is refused before
+// any pool is parsed, so validating it takes little memory.
+func TestTooManyPools(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: nodesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  duration: 1m\n  nodePools:\n")
+	for i := range scenarios.MaxPools + 1 {
+		fmt.Fprintf(&b, "  - {name: p%d, count: 0}\n", i)
+	}
+	_, err := scenarios.Parse("t.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("t.yaml:6: spec.nodePools: %d pools, more than the %d", scenarios.MaxPools+1, scenarios.MaxPools)) {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -15,8 +15,14 @@ const (
 	// DefaultReplicas is a workload's replicas when it has none, as for a
 	// ReplicaSet.
 	DefaultReplicas = 1
-	// MaxPods is the most pods a scenario may declare, over all workloads.
-	MaxPods = 10_000_000
+	// MaxPods is the most pods a scenario may declare, over all
+	// workloads. Each pod is an API object in etcd, in the API server's
+	// watch cache and in the simulation's informers, a kubelet's pod and a
+	// runtime's sandbox and containers: about 140 KB, so that ten
+	// million reached 6 GB of RSS within a minute. nodesim run and serve
+	// also estimate the memory a scenario needs before they start and
+	// refuse what this machine cannot hold (sim/run).
+	MaxPods = 1_000_000
 )
 
 // Workload is one item of spec.workloads: a set of identical pods kept

@@ -3,8 +3,10 @@ package sim
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -206,4 +208,42 @@ func TestInjectReachesAnEntityFromAnotherGoroutine(t *testing.T) {
 	}
 	cancel()
 	<-runDone
+}
+
+// fullDisk takes limit bytes, then fails every write as a full disk does.
+type fullDisk struct{ limit int }
+
+func (d *fullDisk) Write(p []byte) (int, error) {
+	if len(p) > d.limit {
+		n := d.limit
+		d.limit = 0
+		return n, syscall.ENOSPC
+	}
+	d.limit -= len(p)
+	return len(p), nil
+}
+
+// TestFullDiskFailsTheRunWhenTheWriteFails: the run stops at the window
+// whose trace cannot be written, with the write's error, not hours of
+// virtual time later at its end.
+func TestFullDiskFailsTheRunWhenTheWriteFails(t *testing.T) {
+	e, err := New(Config{Seed: 1, Trace: &fullDisk{limit: 200}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	en := e.NewEntity("n")
+	en.Go(e.Start(), "ticker", func(p *Proc) {
+		for {
+			en.Trace(Record{Event: EventNodeStatusPosted, Node: "n"})
+			p.Sleep(time.Second)
+		}
+	})
+	err = e.Run(context.Background(), e.Start().Add(100*time.Hour))
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Run = %v, want ENOSPC", err)
+	}
+	if at := e.Now().Sub(e.Start()); at > time.Minute {
+		t.Errorf("the run went on to %s after the disk filled", at)
+	}
 }

@@ -32,6 +32,10 @@ const (
 	EventCheckpointCreated    = "CheckpointCreated"
 	EventCheckpointFailed     = "CheckpointFailed"
 	EventContainerRestored    = "ContainerRestored"
+	// EventContainerRestoreFailed: a container could not be restored from
+	// its archive (missing, not an archive, not a regular file); pod,
+	// node, path, error.
+	EventContainerRestoreFailed = "ContainerRestoreFailed"
 )
 
 // Record is one line of trace.jsonl. Empty fields are left out; fields are

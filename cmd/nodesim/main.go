@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -12,6 +13,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 )
 
@@ -19,7 +21,9 @@ import (
 const (
 	exitOK       = 0
 	exitFailed   = 1 // a run whose expectations did not all hold
-	exitBadInput = 2 // bad input, usage, or a start-up problem
+	exitBadInput = 2 // bad input, usage, a start-up problem, or any other error
+	// An interrupted command exits 128 + the signal's number: 130 for
+	// SIGINT, 143 for SIGTERM (interrupted.code).
 )
 
 // exitError carries the exit status an error should end the process with.
@@ -37,9 +41,83 @@ func badInput(err error) error { return &exitError{code: exitBadInput, err: err}
 func main() {
 	quietLibraryLogs()
 	sim.TuneGC()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background(), os.Stderr)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:]))
+}
+
+// interrupted is the cause of a context cancelled by SIGINT or SIGTERM.
+type interrupted struct{ sig syscall.Signal }
+
+func (i interrupted) Error() string { return "interrupted by " + signalName(i.sig) }
+
+// code is the shell's status of a process the signal ended: 128 + its
+// number (130 for SIGINT, 143 for SIGTERM).
+func (i interrupted) code() int { return 128 + int(i.sig) }
+
+func signalName(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+// notifyContext is cancelled, with an interrupted cause, by the first
+// SIGINT or SIGTERM, so that the command stops and cleans up. A second
+// signal ends the process at once with the same status, for a clean-up
+// that takes too long; what it leaves, the next run removes
+// (simrun.RemoveStaleTempDirs).
+func notifyContext(parent context.Context, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		var first *interrupted
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-ch:
+				sig, _ := s.(syscall.Signal)
+				if first != nil {
+					fmt.Fprintf(stderr, "nodesim: %v again: exiting without cleaning up\n", signalName(sig))
+					os.Exit(first.code())
+				}
+				first = &interrupted{sig: sig}
+				cancel(*first)
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// loadScenario is scenarios.Load cut short by an interrupt: a large file
+// takes seconds to validate, and SIGINT must not wait for it (the
+// abandoned load ends with the process).
+func loadScenario(ctx context.Context, path string) (*scenarios.Scenario, error) {
+	type result struct {
+		sc  *scenarios.Scenario
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		sc, err := scenarios.Load(path)
+		ch <- result{sc, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.sc, r.err
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 }
 
 // quietLibraryLogs keeps the API server's and etcd's informational klog
@@ -62,6 +140,12 @@ func runWithStderr(ctx context.Context, args []string, stderr io.Writer) int {
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var in interrupted
+	if errors.As(context.Cause(ctx), &in) {
+		// Whatever the command was doing ended because of the signal.
+		fmt.Fprintf(stderr, "nodesim: %v\n", in)
+		return in.code()
 	}
 	printError(stderr, err)
 	var ee *exitError

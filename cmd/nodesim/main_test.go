@@ -18,6 +18,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asNodesim) == "1" {
+		main() // the test binary as nodesim: it exits
+	}
 	quietLibraryLogs()
 	os.Exit(m.Run())
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim/apiserver"
 	"github.com/nodesim/nodesim/sim/metrics"
 	simrun "github.com/nodesim/nodesim/sim/run"
@@ -70,7 +68,7 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	sc, err := scenarios.Load(path)
+	sc, err := loadScenario(cmd.Context(), path)
 	if err != nil {
 		return badInput(err)
 	}
@@ -118,10 +116,10 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 		if errors.As(err, &se) || errors.As(err, &ie) {
 			return badInput(err)
 		}
-		if errors.Is(err, context.Canceled) {
-			return &exitError{code: exitFailed, err: errors.New("interrupted")}
-		}
-		return &exitError{code: exitFailed, err: err}
+		// Exit status 1 is only for failed expectations: anything else
+		// (a disk that fills, an interrupt: see runWithStderr) is 2 or
+		// 130/143.
+		return err
 	}
 	fmt.Fprintf(out, "%s: %d nodes, %s virtual in %.1fs (%.1fx), %d events; wrote %s\n",
 		sc.Name, summary.Nodes, sc.Duration, summary.WallSeconds, summary.Speedup, totalEvents(summary), opts.OutDir)

@@ -188,11 +188,14 @@ spec:
 // given directory is created and kept, a temporary one is removed.
 func prepareStateDir(dir string) (string, func(), error) {
 	if dir == "" {
-		d, err := os.MkdirTemp("", "nodesim-state-")
+		// A locked temporary folder: if this process is killed, the next
+		// nodesim removes it.
+		simrun.RemoveStaleTempDirs()
+		d, remove, err := simrun.TempDir("state")
 		if err != nil {
 			return "", nil, badInput(fmt.Errorf("state dir: %w", err))
 		}
-		return d, func() { os.RemoveAll(d) }, nil
+		return d, remove, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", nil, badInput(fmt.Errorf("--state-dir %s: %w", dir, err))

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -361,7 +363,13 @@ func TestErrors(t *testing.T) {
 		{"unsafe sysctl bad pattern", "", header + "allowedUnsafeSysctls: [\"net.*.x\"]\n", "10-a.conf", "allowedUnsafeSysctls", `must have at most 253 characters and match regex`},
 		{"reserved resource", "", header + "systemReserved: {gpu: \"1\"}\n", "10-a.conf", "systemReserved.gpu", `cannot reserve "gpu" resource`},
 		{"eviction signal", "", header + "evictionHard: {memory.free: 1Gi}\n", "10-a.conf", "evictionHard[memory.free]", `unsupported eviction signal memory.free`},
-		{"locked gate", "", header + "featureGates: {NodeSwap: false}\n", "10-a.conf", "featureGates", "cannot set feature gate NodeSwap to false, feature is locked to true"},
+		{"locked gate", "", header + "featureGates: {NodeSwap: false}\n", "10-a.conf", "featureGates.NodeSwap", "cannot set feature gate NodeSwap to false, feature is locked to true"},
+		{"unknown gate", "", header + "featureGates: {ContainerCheckpiont: true}\n", "10-a.conf", "featureGates.ContainerCheckpiont",
+			"unrecognized feature gate: ContainerCheckpiont (did you mean ContainerCheckpoint?)"},
+		{"unknown gate in base", header + "featureGates: {containercheckpoint: false}\n", "", "", "featureGates.containercheckpoint",
+			"unrecognized feature gate: containercheckpoint (did you mean ContainerCheckpoint?)"},
+		{"unknown gate far from any", header + "featureGates: {Zzzzzzzzzzzzzzzz: true}\n", "", "", "featureGates.Zzzzzzzzzzzzzzzz", "unrecognized feature gate: Zzzzzzzzzzzzzzzz"},
+		{"update frequency below the floor", "", header + "nodeStatusUpdateFrequency: 1ns\n", "10-a.conf", "nodeStatusUpdateFrequency", "must be at least 1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := config.Input{}
@@ -436,6 +444,46 @@ func TestReadDir(t *testing.T) {
 	}
 	if _, err := config.ReadDir(filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing directory: no error")
+	}
+}
+
+// TestReadDirSpecialFiles checks that a FIFO, socket or device ending in
+// .conf is refused without being opened (a FIFO with no writer would hang
+// this test), and one not ending in .conf is skipped, also unopened.
+func TestReadDirSpecialFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(p string) error
+		what string
+	}{
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o600) }, "a named pipe (FIFO)"},
+		{"socket", func(p string) error { _, err := net.Listen("unix", p); return err }, "a socket"},
+		{"device", func(p string) error { return os.Symlink("/dev/null", p) }, "a character device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "10-a.conf"), []byte(header+"maxPods: 10\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.make(filepath.Join(dir, "20-b.conf")); err != nil {
+				t.Skipf("make %s: %v", tc.name, err)
+			}
+			_, err := config.ReadDir(dir)
+			if err == nil || !strings.Contains(err.Error(), "20-b.conf is "+tc.what) {
+				t.Fatalf("ReadDir = %v, want 20-b.conf refused as %s", err, tc.what)
+			}
+			if err := os.Rename(filepath.Join(dir, "20-b.conf"), filepath.Join(dir, "20-b.skip")); err != nil {
+				t.Fatal(err)
+			}
+			docs, err := config.ReadDir(dir)
+			if err != nil || len(docs) != 2 || docs[1].Name != "20-b.skip" || docs[1].Data != nil {
+				t.Fatalf("ReadDir = %+v, %v; want the non-.conf file listed, unread", docs, err)
+			}
+			// The directory itself must be one.
+			if _, err := config.ReadDir(filepath.Join(dir, "20-b.skip")); err == nil || !strings.Contains(err.Error(), "is "+tc.what+", not a directory") {
+				t.Fatalf("ReadDir of %s = %v, want it refused", tc.what, err)
+			}
+		})
 	}
 }
 

@@ -2,20 +2,30 @@ package config
 
 import (
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+
+	"github.com/nodesim/nodesim/internal/hostfile"
 )
 
 // MaxFileSize is the largest drop-in ReadDir reads.
 const MaxFileSize = 1 << 20
 
 // ReadDir reads a --config-dir directory as the kubelet walks it
-// (filepath.WalkDir: lexical order, subdirectories included), returning
-// every regular file, .conf or not (Load skips the others), named by its
-// path relative to dir with "/" separators.
+// (filepath.WalkDir: lexical order, subdirectories included), naming each
+// file by its path relative to dir with "/" separators. Only the files
+// whose name ends in .conf are read, and each must be a regular file (or a
+// symbolic link to one): a FIFO, socket or device there is an error, found
+// by a stat and never opened, where the kubelet would block opening it.
+// The other files are returned without data, for Load to list as skipped.
 func ReadDir(dir string) ([]Document, error) {
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("read kubelet drop-in directory %s: %w", dir, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("read kubelet drop-in directory %s: it is %s, not a directory", dir, hostfile.Describe(fi.Mode()))
+	}
 	docs := []Document{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -28,31 +38,20 @@ func ReadDir(dir string) ([]Document, error) {
 		if err != nil {
 			return err
 		}
-		data, err := readLimited(p)
+		name := filepath.ToSlash(rel)
+		if path.Ext(path.Base(name)) != DropinExtension {
+			docs = append(docs, Document{Name: name})
+			return nil
+		}
+		data, err := hostfile.ReadFile(p, MaxFileSize)
 		if err != nil {
 			return err
 		}
-		docs = append(docs, Document{Name: filepath.ToSlash(rel), Data: data})
+		docs = append(docs, Document{Name: name, Data: data})
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read kubelet drop-in directory %s: %w", dir, err)
 	}
 	return docs, nil
-}
-
-func readLimited(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, MaxFileSize)
-	}
-	return data, nil
 }

@@ -3,6 +3,16 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/util/version"
+	clientfeatures "k8s.io/client-go/features"
+	"k8s.io/component-base/featuregate"
+	logsapi "k8s.io/component-base/logs/api/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/nodesim/nodesim/internal/levenshtein"
 )
 
 // Feature gates whose value changes the kubelet's defaults or validation,
@@ -21,29 +31,77 @@ const (
 	GateMemoryQoS                          = "MemoryQoS"
 )
 
-// gateSpec is a gate's v1.37 default (pkg/features/kube_features.go) and
-// whether it is locked to it.
+// kubeletVersion is the release whose feature gates the registry holds.
+var kubeletVersion = version.MustParse("1.37")
+
+// newFeatureGate builds the kubelet's feature gate registry as
+// cmd/kubelet does (utilfeature.DefaultMutableFeatureGate at v1.37): the
+// gates of k8s.io/kubernetes's pkg/features (generated into
+// zz_generated.kubelet_gates.go: nodesim does not import k8s.io/kubernetes),
+// client-go's gates and the logging gates, plus featuregate's AllAlpha and
+// AllBeta.
+func newFeatureGate() (featuregate.MutableVersionedFeatureGate, error) {
+	g := featuregate.NewVersionedFeatureGate(kubeletVersion)
+	if err := g.AddVersioned(kubeletFeatureGates()); err != nil {
+		return nil, fmt.Errorf("kubelet feature gates: %w", err)
+	}
+	if err := clientfeatures.AddVersionedFeaturesToExistingFeatureGates(clientGates{g}); err != nil {
+		return nil, fmt.Errorf("client-go feature gates: %w", err)
+	}
+	if err := logsapi.AddFeatureGates(g); err != nil {
+		return nil, fmt.Errorf("logging feature gates: %w", err)
+	}
+	return g, nil
+}
+
+// clientGates adds client-go's gates to a component-base registry, as
+// k8s.io/kubernetes's pkg/features clientAdapter does.
+type clientGates struct {
+	g featuregate.MutableVersionedFeatureGate
+}
+
+func (c clientGates) AddVersioned(in map[clientfeatures.Feature]clientfeatures.VersionedSpecs) error {
+	out := make(map[featuregate.Feature]featuregate.VersionedSpecs, len(in))
+	for name, specs := range in {
+		converted := make(featuregate.VersionedSpecs, len(specs))
+		for i, s := range specs {
+			converted[i] = featuregate.FeatureSpec{Default: s.Default, LockToDefault: s.LockToDefault, Version: s.Version}
+			switch s.PreRelease {
+			case clientfeatures.Alpha:
+				converted[i].PreRelease = featuregate.Alpha
+			case clientfeatures.Beta:
+				converted[i].PreRelease = featuregate.Beta
+			case clientfeatures.GA:
+				converted[i].PreRelease = featuregate.GA
+			case clientfeatures.Deprecated:
+				converted[i].PreRelease = featuregate.Deprecated
+			default:
+				return fmt.Errorf("client-go feature %s: unknown prerelease %q", name, s.PreRelease)
+			}
+		}
+		out[featuregate.Feature(name)] = converted
+	}
+	return c.g.AddVersioned(out)
+}
+
+// gateSpec is a gate's v1.37 default and whether it is locked to it.
 type gateSpec struct {
 	on, locked bool
 }
 
-// knownGates returns the gates nodesim knows the v1.37 defaults of. Other
-// gates are accepted as set (nodesim does not hold upstream's whole list).
-func knownGates() map[string]gateSpec {
-	return map[string]gateSpec{
-		GateKubeletCrashLoopBackOffMax:         {on: true},
-		GateKubeletEnsureSecretPulledImages:    {on: true, locked: true},
-		GateGracefulNodeShutdown:               {on: true},
-		GateGracefulNodeShutdownBasedOnPodPrio: {on: true},
-		GateNodeSwap:                           {on: true, locked: true},
-		GateCustomCPUCFSQuotaPeriod:            {on: true},
-		GateImageMaximumGCAge:                  {on: true, locked: true},
-		GateUserNamespacesSupport:              {on: true, locked: true},
-		GateRecursiveReadOnlyMounts:            {on: true, locked: true},
-		GateContainerCheckpoint:                {on: true},
-		GateMemoryQoS:                          {on: false},
+// knownGates are every gate the kubelet knows, with its v1.37 default,
+// built once: the registry is the same for every configuration.
+var knownGates = sync.OnceValues(func() (map[string]gateSpec, error) {
+	g, err := newFeatureGate()
+	if err != nil {
+		return nil, err
 	}
-}
+	known := map[string]gateSpec{}
+	for name, spec := range g.GetAll() {
+		known[string(name)] = gateSpec{on: g.Enabled(name), locked: spec.LockToDefault}
+	}
+	return known, nil
+})
 
 // gateSet is the configuration's featureGates over the defaults.
 type gateSet struct {
@@ -52,7 +110,13 @@ type gateSet struct {
 }
 
 func featureGates(set map[string]bool) gateSet {
-	return gateSet{known: knownGates(), set: set}
+	known, err := knownGates()
+	if err != nil {
+		// The generated registry is inconsistent: a build problem, which
+		// TestFeatureGateRegistry catches.
+		panic(err)
+	}
+	return gateSet{known: known, set: set}
 }
 
 func (g gateSet) enabled(name string) bool {
@@ -62,22 +126,69 @@ func (g gateSet) enabled(name string) bool {
 	return g.known[name].on
 }
 
-// check reports gates set against their lock, as component-base's
-// featuregate SetFromMap does ("cannot set feature gate %v to %v, feature
-// is locked to %v"), in name order.
-func (g gateSet) check() []string {
-	var msgs []string
+// gateProblem is one gate the kubelet would refuse to start with.
+type gateProblem struct {
+	gate, msg string
+}
+
+// check reports what the kubelet's SetFromMap refuses, in name order and
+// in its words: a gate it does not know ("unrecognized feature gate: %s",
+// here with the nearest known name), or one set against its lock
+// ("cannot set feature gate %v to %v, feature is locked to %v"). Each gate
+// is set alone, so that every problem is reported, in a fixed order
+// (SetFromMap walks its map in random order).
+func (g gateSet) check() []gateProblem {
+	var out []gateProblem
 	for _, name := range sortedKeys(g.set) {
-		if spec, ok := g.known[name]; ok && spec.locked && g.set[name] != spec.on {
-			msgs = append(msgs, fmt.Sprintf("cannot set feature gate %v to %v, feature is locked to %v", name, g.set[name], spec.on))
+		spec, ok := g.known[name]
+		switch {
+		case !ok:
+			msg := fmt.Sprintf("unrecognized feature gate: %s", name)
+			if near := g.nearest(name); near != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", near)
+			}
+			out = append(out, gateProblem{name, msg})
+		case spec.locked && g.set[name] != spec.on:
+			out = append(out, gateProblem{name, fmt.Sprintf("cannot set feature gate %v to %v, feature is locked to %v", name, g.set[name], spec.on)})
 		}
 	}
-	return msgs
+	if len(out) > 0 || len(g.set) == 0 {
+		return out
+	}
+	// What is left is the registry's own checks of a combination
+	// (dependencies, emulation version): ask it.
+	reg, err := newFeatureGate()
+	if err != nil {
+		return []gateProblem{{"", err.Error()}}
+	}
+	withLogger, ok := reg.(featuregate.MutableFeatureGateWithLogger)
+	if !ok {
+		return nil
+	}
+	if err := withLogger.SetFromMapWithLogger(klog.Logger{}, g.set); err != nil { // a zero logger discards
+		out = append(out, gateProblem{"", err.Error()})
+	}
+	return out
+}
+
+// nearest is the known gate closest to name: the same but for case, or
+// within a third of its length in edits; "" if none is.
+func (g gateSet) nearest(name string) string {
+	best, bestDist := "", len(name)/3+1
+	for _, known := range sortedKeys(g.known) {
+		if strings.EqualFold(known, name) {
+			return known
+		}
+		if d := levenshtein.Distance(strings.ToLower(known), strings.ToLower(name)); d < bestDist {
+			best, bestDist = known, d
+		}
+	}
+	return best
 }
 
 // FeatureEnabled says whether gate is on given a configuration's
-// featureGates: its entry there, else the v1.37 default (false for a gate nodesim
-// does not know).
+// featureGates: its entry there, else the v1.37 default (false for a gate
+// the kubelet does not know).
 func FeatureEnabled(gates map[string]bool, gate string) bool {
 	return featureGates(gates).enabled(gate)
 }

@@ -37,6 +37,14 @@ var evictionSignals = []string{
 	"imagefs.available", "imagefs.inodesFree", "containerfs.available", "containerfs.inodesFree", "pid.available",
 }
 
+// MinNodeStatusUpdateFrequency is the shortest nodeStatusUpdateFrequency
+// nodesim runs. The kubelet checks only that it is positive, but below a
+// second its loop spins: its heartbeat client's timeout is this frequency,
+// too short for a round trip to an API server under load, and a
+// nanosecond would make a virtual node's status loop a billion events per
+// virtual second, so that a run never ends.
+const MinNodeStatusUpdateFrequency = time.Second
+
 // validate checks what the kubelet checks at start-up
 // (pkg/kubelet/apis/config/validation, v1.37.2, and the parsing of
 // reserved resources, eviction thresholds, the sysctl allowlist and the
@@ -56,8 +64,12 @@ func validate(c *kubeletconfigv1beta1.KubeletConfiguration) Errors {
 		errs = append(errs, &Error{Path: p, Message: fmt.Sprintf(format, args...)})
 	}
 	gates := featureGates(c.FeatureGates)
-	for _, msg := range gates.check() {
-		add("featureGates", "%s", msg)
+	for _, p := range gates.check() {
+		path := []string{"featureGates"}
+		if p.gate != "" {
+			path = append(path, p.gate)
+		}
+		addAt(path, "%s", p.msg)
 	}
 	i32 := func(p *int32) int32 { return ptr.Deref(p, 0) }
 
@@ -66,8 +78,11 @@ func validate(c *kubeletconfigv1beta1.KubeletConfiguration) Errors {
 	}
 	// Not checked by the kubelet, whose status loop would spin; nodesim
 	// refuses a frequency it cannot schedule.
-	if c.NodeStatusUpdateFrequency.Duration <= 0 {
+	switch d := c.NodeStatusUpdateFrequency.Duration; {
+	case d <= 0:
 		add("nodeStatusUpdateFrequency", "invalid configuration: nodeStatusUpdateFrequency must be greater than 0")
+	case d < MinNodeStatusUpdateFrequency:
+		add("nodeStatusUpdateFrequency", "invalid configuration: nodeStatusUpdateFrequency %v must be at least %v: nodesim schedules a status update per node that often", d, MinNodeStatusUpdateFrequency)
 	}
 	if c.NodeStatusReportFrequency.Duration <= 0 {
 		add("nodeStatusReportFrequency", "invalid configuration: nodeStatusReportFrequency must be greater than 0")

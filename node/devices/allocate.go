@@ -184,13 +184,15 @@ func (m *Manager) allocate(ctx context.Context, podUID, container, res string, n
 			return nil, fmt.Errorf("endpoint %s has been stopped", res)
 		}
 		if e.opts.GetGetPreferredAllocationAvailable() {
-			resp, err := e.client.GetPreferredAllocation(ctx, &pluginapi.PreferredAllocationRequest{
+			callCtx, cancel := m.bound(ctx)
+			resp, err := e.client.GetPreferredAllocation(callCtx, &pluginapi.PreferredAllocationRequest{
 				ContainerRequests: []*pluginapi.ContainerPreferredAllocationRequest{{
 					AvailableDeviceIDs:   append(slices.Clone(chosen), available...),
 					MustIncludeDeviceIDs: chosen,
 					AllocationSize:       int32(n),
 				}},
 			})
+			cancel()
 			if err != nil {
 				return nil, fmt.Errorf("device plugin GetPreferredAllocation rpc failed with err: %w", err)
 			}
@@ -211,9 +213,11 @@ func (m *Manager) allocate(ctx context.Context, podUID, container, res string, n
 	if stopped || e == nil {
 		return nil, fmt.Errorf("endpoint %s has been stopped", res)
 	}
-	resp, err := e.client.Allocate(ctx, &pluginapi.AllocateRequest{
+	callCtx, cancel := m.bound(ctx)
+	resp, err := e.client.Allocate(callCtx, &pluginapi.AllocateRequest{
 		ContainerRequests: []*pluginapi.ContainerAllocateRequest{{DevicesIds: chosen}},
 	})
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +330,10 @@ func (m *Manager) ContainerOptions(ctx context.Context, podUID, containerName st
 		return nil, nil
 	}
 	for _, c := range calls {
-		if _, err := c.e.client.PreStartContainer(ctx, &pluginapi.PreStartContainerRequest{DevicesIds: c.ids}); err != nil {
+		callCtx, cancel := m.bound(ctx)
+		_, err := c.e.client.PreStartContainer(callCtx, &pluginapi.PreStartContainerRequest{DevicesIds: c.ids})
+		cancel()
+		if err != nil {
 			return nil, fmt.Errorf("device plugin PreStartContainer rpc failed with err: %w", err)
 		}
 	}

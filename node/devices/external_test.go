@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
 	pluginapi "k8s.io/kubelet/pkg/apis/deviceplugin/v1beta1"
 )
@@ -193,4 +196,67 @@ func TestExternalPluginRegistersAndIsAllocatedFrom(t *testing.T) {
 	wait(4, 0) // the stop time was stamped at the first call after the loss
 	clock.Advance(time.Second)
 	wait(0, 0)
+}
+
+// stuckPlugin is an external plugin whose Allocate never answers.
+type stuckPlugin struct {
+	externalPlugin
+	release chan struct{}
+}
+
+func (p *stuckPlugin) Allocate(context.Context, *pluginapi.AllocateRequest) (*pluginapi.AllocateResponse, error) {
+	<-p.release // ignores its context, as a hung plugin does
+	return nil, context.Canceled
+}
+
+// TestStuckPluginFailsTheAllocationNotTheCaller: with BoundCall, a plugin
+// that never answers Allocate fails that allocation once the bound has
+// passed, instead of holding the caller (in a run, the node's window,
+// which every node waits for).
+func TestStuckPluginFailsTheAllocationNotTheCaller(t *testing.T) {
+	const acme = "acme.example.com/accel"
+	dir := filepath.Join(t.TempDir(), "device-plugins")
+	m, err := NewManager(ManagerConfig{Dir: dir, Clock: clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+		BoundCall: func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(ctx, 100*time.Millisecond)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	ctx := testCtx(t)
+	ln, err := net.Listen("unix", filepath.Join(m.Dir(), "acme.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := &stuckPlugin{externalPlugin: externalPlugin{updates: make(chan []*pluginapi.Device, 1)}, release: make(chan struct{})}
+	srv := grpc.NewServer()
+	pluginapi.RegisterDevicePluginServer(srv, plugin)
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Stop()
+	defer close(plugin.release)
+	plugin.updates <- acmeDevices(pluginapi.Healthy)
+	conn, err := grpc.NewClient("unix://"+m.SocketPath(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := pluginapi.NewRegistrationClient(conn).Register(ctx, &pluginapi.RegisterRequest{
+		Version: pluginapi.Version, Endpoint: "acme.sock", ResourceName: acme,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WaitFor(ctx, func(c, a corev1.ResourceList) bool { q := a[acme]; return q.Value() == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := m.Allocate(ctx, "pod-1", "main", acme, 1); done <- err }()
+	select {
+	case err := <-done:
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("Allocate from a stuck plugin: %v, want DeadlineExceeded", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Allocate is held by the stuck plugin")
+	}
 }

@@ -55,6 +55,13 @@ type ManagerConfig struct {
 	// EndpointStopGracePeriod is upstream's endpointStopGracePeriod; zero
 	// means DefaultEndpointStopGracePeriod.
 	EndpointStopGracePeriod time.Duration
+	// BoundCall, if set, bounds each call to a plugin (GetPreferredAllocation,
+	// Allocate, PreStartContainer): it derives the call's context. A run
+	// gives a wall-time deadline, so that a plugin that never answers
+	// fails the pod's admission or start, as a failed call does on a
+	// kubelet, and does not hold the node's window, which every node
+	// waits for. nil: only the caller's context bounds a call.
+	BoundCall func(context.Context) (context.Context, context.CancelFunc)
 }
 
 // Manager is the device manager of one virtual node: the Registration
@@ -559,6 +566,14 @@ func removeSockets(dir string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// bound is the context of one call to a plugin (ManagerConfig.BoundCall).
+func (m *Manager) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if m.cfg.BoundCall == nil {
+		return ctx, func() {}
+	}
+	return m.cfg.BoundCall(ctx)
 }
 
 // dialUnix makes a gRPC client of the unix socket at path; it connects on

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -49,6 +50,12 @@ func (f *faults) checkpoint(now time.Time, st scenarios.Step) {
 	k.Entity().Go(now, "checkpoint", func(*sim.Proc) {
 		path, err := k.CheckpointContainer(namespace, name, st.Container, st.Timeout)
 		if err != nil {
+			// The kubelet traces a checkpoint the runtime failed; one it
+			// refused (its pod or container not started there yet) is
+			// traced here, so that no step fails unrecorded.
+			if errors.Is(err, node.ErrPodNotFound) || errors.As(err, new(*node.ContainerNotFoundError)) {
+				k.Entity().Trace(sim.Record{Event: sim.EventCheckpointFailed, Pod: st.Pod, Node: nodeName, Error: err.Error()})
+			}
 			return
 		}
 		f.checkpoints[key] = checkpointed{path: path, pod: snapshot}

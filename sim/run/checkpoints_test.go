@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	criruntime "github.com/nodesim/nodesim/runtime"
@@ -102,4 +106,62 @@ func scenarioWorld(t *testing.T, path string) (*scenarios.Scenario, *world) {
 	}
 	t.Cleanup(w.close)
 	return sc, w
+}
+
+// TestFIFOImageDoesNotFreezeTheFleet: a pod whose image is a FIFO's path
+// (a "checkpoint archive" that would block whoever opens it) fails to
+// start on its node, with a ContainerRestoreFailed record, while the
+// engine goes on: the run reaches its end and the other node keeps
+// renewing its lease.
+func TestFIFOImageDoesNotFreezeTheFleet(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "f.tar")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	file := filepath.Join(t.TempDir(), "s.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: fifo}
+spec:
+  duration: 3m
+  nodePools:
+  - {name: a, count: 2}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sc, w := scenarioWorld(t, file)
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "frozen"},
+		Spec:       corev1.PodSpec{NodeName: "a-0", Containers: []corev1.Container{{Name: "c", Image: fifo}}},
+	}
+	if _, err := w.client.CoreV1().Pods("default").Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	done := make(chan error, 1)
+	go func() { done <- w.engine.Run(w.ctx, w.engine.Start().Add(sc.Duration)) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the engine is stuck on the FIFO")
+	}
+	var failed, renewed bool
+	for _, r := range w.engine.Tracer().Records() {
+		fmt.Fprintf(&buf, "%+v\n", r)
+		if r.Event == sim.EventContainerRestoreFailed && r.Pod == "default/frozen" && strings.Contains(r.Error, "named pipe") {
+			failed = true
+		}
+	}
+	lease, err := w.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(context.Background(), "a-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The FIFO's own node renewed its lease in the run's last minute.
+	renewed = lease.Spec.RenewTime != nil && lease.Spec.RenewTime.Time.After(w.engine.Start().Add(sc.Duration-time.Minute))
+	if !failed || !renewed {
+		t.Fatalf("restore failure traced %v, leases renewed %v; trace:\n%s", failed, renewed, buf.String())
+	}
 }

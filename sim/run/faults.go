@@ -89,10 +89,16 @@ func (f *faults) syncRuntime(name string, now time.Time) {
 	m.runtime.SetNetworkReady(!f.networkDown[name] && !now.Before(m.cniReady))
 }
 
-// schedule puts every timeline step on the engine.
-func (f *faults) schedule() error {
+// schedule puts every timeline step on the engine: O(n log n) in the
+// steps (a fleet cursor and the engine's barrier heap), and it stops when
+// ctx is done, so that a long timeline does not hold up an interrupt.
+func (f *faults) schedule(ctx context.Context) error {
 	start := f.w.engine.Start()
-	for _, st := range f.w.sc.Timeline {
+	fleet := f.w.sc.Cursor()
+	for i, st := range f.w.sc.Timeline {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if st.Do == "deviceHealth" {
 			if err := f.checkDeviceHealth(st); err != nil {
 				return err
@@ -101,7 +107,7 @@ func (f *faults) schedule() error {
 		st, salt := st, fmt.Sprintf("timeline/%d", st.Index)
 		var targets []string
 		if nodeScoped[st.Do] {
-			targets = f.w.sc.SelectNodesAt(st.Nodes, st.At, f.w.engine.Seed(), salt)
+			targets = fleet.SelectNodesAt(st.Nodes, st.At, f.w.engine.Seed(), salt)
 		}
 		f.w.engine.At(start.Add(st.At), func(now time.Time) { f.apply(now, st, targets, true) })
 		if st.For > 0 && reversible[st.Do] {

@@ -64,14 +64,14 @@ func socketDir(stateDir string, longestNode int) (string, func(), error) {
 	if len(abs)+1+longestNode+len(longestSocketSuffix) <= maxSocketPath {
 		return abs, func() {}, nil
 	}
-	tmp, err := os.MkdirTemp("", "nodesim-")
+	tmp, remove, err := TempDir("sock")
 	if err != nil {
 		return "", nil, fmt.Errorf("short path for sockets: %w", err)
 	}
 	link := filepath.Join(tmp, "s")
 	if err := os.Symlink(abs, link); err != nil {
-		os.RemoveAll(tmp)
+		remove()
 		return "", nil, fmt.Errorf("short path for sockets: %w", err)
 	}
-	return link, func() { os.RemoveAll(tmp) }, nil
+	return link, remove, nil
 }

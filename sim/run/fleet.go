@@ -52,20 +52,61 @@ func NodeIP(base byte, i int) net.IP {
 	return net.IPv4(127, base+byte(n>>16), byte(n>>8), byte(n))
 }
 
-// addressBase picks the /16 of 127.0.0.0/8 the fleet's kubelet APIs listen
-// in: the first, from 127.1, whose first address is free on port, so that
-// runs at the same time on one machine (tests in parallel) do not collide.
-// Addresses are in no trace, so the choice changes no run's outcome.
-func addressBase(port int32) (byte, error) {
-	for base := 1; base < 250; base++ {
-		ln, err := net.Listen("tcp", net.JoinHostPort(NodeIP(byte(base), 0).String(), strconv.Itoa(int(port))))
-		if err != nil {
-			continue
+// reserveAddresses picks the /16s of 127.0.0.0/8 the fleet's kubelet APIs
+// listen in, from 127.1 on, so that runs at the same time on one machine
+// (tests in parallel) do not collide, and holds them: it binds port on the
+// first two addresses of each /16 the fleet's nodes span (127.B.0.0, not a
+// node's address in the fleet's first /16, and 127.B.0.1, its first node's;
+// the nodes 65535 and 65536, ... in the next ones) and keeps those
+// listeners until the fleet closes or the node of that address takes its
+// listener over. Choosing by listening,
+// closing and binding later let two runs choose the same range ("bind:
+// address already in use"). Addresses are in no trace, so the choice
+// changes no run's outcome.
+func reserveAddresses(ports []int32, nodes int) (byte, map[string]net.Listener, error) {
+	span := nodes>>16 + 1 // node i is n = i+1 in its base's /16
+	want := 2 * span * len(ports)
+	for base := 1; base+span <= 250; base++ {
+		held := map[string]net.Listener{}
+	reserve:
+		for k := range span {
+			// 127.B.0.1 too: the first node's address, which a run of an
+			// earlier nodesim (which reserved nothing) takes first.
+			for _, last := range []byte{0, 1} {
+				for _, port := range ports {
+					addr := net.JoinHostPort(net.IPv4(127, byte(base+k), 0, last).String(), strconv.Itoa(int(port)))
+					ln, err := net.Listen("tcp", addr)
+					if err != nil {
+						break reserve
+					}
+					held[addr] = ln
+				}
+			}
 		}
-		ln.Close()
-		return byte(base), nil
+		if len(held) == want {
+			return byte(base), held, nil
+		}
+		for _, ln := range held {
+			ln.Close()
+		}
 	}
-	return 0, fmt.Errorf("no free loopback range for the kubelets' port %d", port)
+	return 0, nil, fmt.Errorf("no free loopback range for the kubelets' ports %v", ports)
+}
+
+// kubeletPorts are the distinct ports the pools' kubelets listen on, in
+// order: a range must be free on each.
+func kubeletPorts(sc *scenarios.Scenario) []int32 {
+	var ports []int32
+	for _, pool := range sc.NodePools {
+		port := int32(10250)
+		if kc := pool.KubeletConfig; kc != nil {
+			port = kc.Port
+		}
+		if !slices.Contains(ports, port) {
+			ports = append(ports, port)
+		}
+	}
+	return ports
 }
 
 // PodCIDR is the pod address range of the fleet's i-th node: a /24 of
@@ -94,6 +135,10 @@ type fleet struct {
 	// device plugin Registration socket, with the embedded API server's
 	// certificates and authorization.
 	endpoints *apiserver.Server
+	// reserved are the listeners that hold the fleet's address ranges
+	// (reserveAddresses), by ip:port, until the fleet closes or the node
+	// at that address takes its one over.
+	reserved map[string]net.Listener
 }
 
 // member is one virtual node: its kubelet and the parts of its machine
@@ -127,7 +172,9 @@ func (m *member) close() {
 
 // newFleet builds and starts a kubelet per node of every pool, in file
 // order, each on its own entity.
-func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients func(string) (node.Clients, error), obs *observer, o worldOptions, f *faults) (*fleet, error) {
+// It stops, releasing what it made, when ctx is done: a large fleet takes
+// long to set up, and an interrupt must not wait for it.
+func newFleet(ctx context.Context, sc *scenarios.Scenario, e *sim.Engine, clients func(string) (node.Clients, error), obs *observer, o worldOptions, f *faults) (*fleet, error) {
 	fl := &fleet{sc: sc, clients: clients, traceFull: o.traceFull, faults: f, sizes: map[string]int{},
 		members: map[string]*member{}, stateDir: o.stateDir}
 	if !sc.NoNodeEndpoints {
@@ -146,12 +193,14 @@ func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients func(string) (node.
 	}
 	fl.base = 1
 	if fl.endpoints != nil && len(sc.NodePools) > 0 {
-		port := int32(10250)
-		if kc := sc.NodePools[0].KubeletConfig; kc != nil {
-			port = kc.Port
+		most := sc.NodeCount()
+		for _, st := range sc.Timeline {
+			if st.Do == "addNodes" {
+				most += st.Count
+			}
 		}
 		var err error
-		if fl.base, err = addressBase(port); err != nil {
+		if fl.base, fl.reserved, err = reserveAddresses(kubeletPorts(sc), most); err != nil {
 			return nil, err
 		}
 	}
@@ -168,6 +217,10 @@ func newFleet(sc *scenarios.Scenario, e *sim.Engine, clients func(string) (node.
 	}
 	for _, pool := range sc.NodePools {
 		for i := range pool.Count {
+			if i%256 == 0 && ctx.Err() != nil {
+				fl.close()
+				return nil, ctx.Err()
+			}
 			if err := fl.start(e, obs, pool, i); err != nil {
 				fl.close()
 				return nil, err
@@ -189,6 +242,10 @@ func (fl *fleet) close() {
 	if fl.unlinkSockDir != nil {
 		fl.unlinkSockDir()
 	}
+	for addr, ln := range fl.reserved {
+		ln.Close()
+		delete(fl.reserved, addr)
+	}
 }
 
 // start builds the i-th node of pool and starts its kubelet now.
@@ -206,6 +263,7 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	userns, rro := kernel.RuntimeFeatures(kv)
 	rt, err := criruntime.New(criruntime.Config{
 		Node: name, RootDir: rootDir, RuntimeVersion: pool.ContainerRuntime, PodCIDR: PodCIDR(idx).String(), Clock: e.Clock(),
+		HostIO:   sim.BoundedHost(sim.DefaultHostTimeout),
 		Features: criruntime.Features{UserNamespaces: userns, RecursiveReadOnlyMounts: rro},
 	})
 	if err != nil {
@@ -223,7 +281,8 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 		}
 	}
 	if fl.endpoints != nil || len(pool.DevicePlugins) > 0 {
-		if m.devices, err = devices.NewManager(devices.ManagerConfig{Dir: filepath.Join(fl.sockDir, name, "device-plugins"), Clock: e.Clock()}); err != nil {
+		if m.devices, err = devices.NewManager(devices.ManagerConfig{Dir: filepath.Join(fl.sockDir, name, "device-plugins"), Clock: e.Clock(),
+			BoundCall: boundPluginCall}); err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
 		}
 		ctx := sim.WithEntity(context.Background(), en)
@@ -277,6 +336,14 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	return nil
 }
 
+// boundPluginCall gives a call to a device plugin sim.DefaultHostTimeout
+// of wall time: a plugin that never answers fails the pod's admission (as
+// a failed Allocate does on a kubelet), not the window every node waits
+// for.
+func boundPluginCall(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, sim.DefaultHostTimeout)
+}
+
 // serve starts a node's kubelet API at its listening address, routed from
 // its node address, with a serving certificate from the run's CA for both
 // and the API server's authentication and authorization.
@@ -286,16 +353,24 @@ func (fl *fleet) serve(k *node.Kubelet, name string, ip, listen net.IP, kc *kube
 		return nil, err
 	}
 	port := strconv.Itoa(int(kc.Port))
-	fl.endpoints.RouteKubelet(net.JoinHostPort(ip.String(), port), net.JoinHostPort(listen.String(), port))
-	return node.StartServer(node.ServerConfig{
+	addr := net.JoinHostPort(listen.String(), port)
+	fl.endpoints.RouteKubelet(net.JoinHostPort(ip.String(), port), addr)
+	held := fl.reserved[addr] // the node of a reserved address serves on its listener
+	delete(fl.reserved, addr)
+	srv, err := node.StartServer(node.ServerConfig{
 		NodeName:          name,
-		Address:           net.JoinHostPort(listen.String(), port),
+		Address:           addr,
+		Listener:          held,
 		Certificate:       cert,
 		Authenticator:     fl.endpoints.KubeletAuthenticator(),
 		AuthorizationMode: string(kc.Authorization.Mode),
 		Authorizer:        fl.endpoints.Authorizer(),
 		Backend:           k,
 	})
+	if err != nil && held != nil {
+		held.Close()
+	}
+	return srv, err
 }
 
 // stopKubelet stops a node's kubelet as killing the process does: its

@@ -58,17 +58,41 @@ const (
 // expectations and writes its outputs. The files appear only when the run
 // completed: nothing half-written is left behind.
 func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary, err error) {
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
+	// Absolute paths: the runtimes' checkpoint locations must be (the CRI
+	// refuses a relative one), and nothing may depend on the directory
+	// the process started in.
+	if opts.OutDir, err = filepath.Abs(opts.OutDir); err != nil {
+		return nil, &InputError{fmt.Errorf("output directory: %w", err)}
 	}
+	if opts.StateDir != "" {
+		if opts.StateDir, err = filepath.Abs(opts.StateDir); err != nil {
+			return nil, &InputError{fmt.Errorf("state directory: %w", err)}
+		}
+	}
+	if err := checkMemory(sc); err != nil {
+		return nil, err
+	}
+	RemoveStaleTempDirs()
+	outLock, err := prepareOutDir(opts.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	defer outLock.release()
 	traceTmp, err := os.CreateTemp(opts.OutDir, "."+TraceFile+".tmp-")
 	if err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
+		return nil, &InputError{fmt.Errorf("output directory: %w", err)}
 	}
 	defer func() {
 		traceTmp.Close()
 		os.Remove(traceTmp.Name())
 	}()
+	// The API server's data (etcd, PKI) goes in a temporary folder of this
+	// process's own, which a later run removes if this one is killed.
+	tmp, removeTmp, err := TempDir("run")
+	if err != nil {
+		return nil, &InputError{fmt.Errorf("temporary folder: %w", err)}
+	}
+	defer removeTmp()
 
 	rm, err := newRunMetrics(sc, opts.MetricsListener) // metrics hook: metrics.prom and /metrics
 	if err != nil {
@@ -85,6 +109,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 		stateDir = filepath.Join(opts.OutDir, StateDirName)
 	}
 	server, err := apiserver.Start(ctx, apiserver.Config{
+		Dir:                          filepath.Join(tmp, "apiserver"),
 		NotReadyTolerationSeconds:    sc.ControlPlane.DefaultNotReadyTolerationSeconds,
 		UnreachableTolerationSeconds: sc.ControlPlane.DefaultUnreachableTolerationSeconds,
 	})
@@ -177,6 +202,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 		APIBytes:          bytes,
 		Events:            events,
 		Expectations:      expectations,
+		FailedSteps:       failedSteps(records),
 	}
 	if err := writeReport(filepath.Join(opts.OutDir, ReportFile), w, summary, records, samples, m); err != nil {
 		return nil, err
@@ -194,6 +220,34 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 		return nil, err
 	}
 	return summary, nil
+}
+
+// prepareOutDir makes the output directory, refusing one that is a file or
+// cannot be written as the user's to fix, takes its lock (one run at a
+// time writes a directory) and removes what a killed run left there.
+func prepareOutDir(dir string) (*lock, error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, &InputError{fmt.Errorf("output directory %s: it is %s, not a directory", dir, describeMode(fi.Mode()))}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, &InputError{fmt.Errorf("output directory: %w", err)}
+	}
+	l, held, err := lockDir(dir, false)
+	switch {
+	case err != nil:
+		return nil, &InputError{fmt.Errorf("output directory %s: %w", dir, err)}
+	case held:
+		return nil, &InputError{fmt.Errorf("output directory %s: another nodesim run is writing there", dir)}
+	}
+	removeStaleOutputs(dir)
+	return l, nil
+}
+
+func describeMode(m os.FileMode) string {
+	if m.IsRegular() {
+		return "a regular file"
+	}
+	return "a " + m.Type().String() + " file"
 }
 
 // ServeOptions are the settings of Serve.
@@ -216,6 +270,16 @@ type ServeOptions struct {
 // the control plane runs only on the embedded API server. metricsListener,
 // if not nil, serves /metrics until then; Serve closes it.
 func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, o ServeOptions) error {
+	if err := checkMemory(sc); err != nil {
+		return err
+	}
+	if o.StateDir != "" {
+		abs, err := filepath.Abs(o.StateDir)
+		if err != nil {
+			return &InputError{fmt.Errorf("state directory: %w", err)}
+		}
+		o.StateDir = abs
+	}
 	rm, err := newRunMetrics(sc, o.MetricsListener) // metrics hook: /metrics
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/nodesim/nodesim/internal/version"
+	"github.com/nodesim/nodesim/sim"
 )
 
 // Summary is summary.json (INTERFACE.md).
@@ -37,6 +38,36 @@ type Summary struct {
 	APIBytes       map[string]map[string]int64 `json:"apiBytes"`
 	Events         map[string]int              `json:"events"`
 	Expectations   []Expectation               `json:"expectations"`
+	// FailedSteps are the timeline steps that could not happen (a
+	// checkpoint that failed, a restore with no archive or whose
+	// container could not be restored), in trace order: a run with no
+	// expectations still says what it did not do.
+	FailedSteps []FailedStep `json:"failedSteps"`
+}
+
+// FailedStep is a timeline step that could not happen, from its trace
+// record.
+type FailedStep struct {
+	// T is the virtual time in seconds, as the trace's t.
+	T     float64 `json:"t"`
+	Event string  `json:"event"`
+	Type  string  `json:"type,omitempty"`
+	Pod   string  `json:"pod,omitempty"`
+	Node  string  `json:"node,omitempty"`
+	Error string  `json:"error"`
+}
+
+// failedSteps picks the records of steps that could not happen.
+func failedSteps(records []sim.Record) []FailedStep {
+	out := []FailedStep{}
+	for _, r := range records {
+		switch {
+		case r.Event == sim.EventCheckpointFailed, r.Event == sim.EventContainerRestoreFailed,
+			(r.Event == sim.EventFaultStarted || r.Event == sim.EventFaultEnded) && r.Error != "":
+			out = append(out, FailedStep{T: r.T.Seconds(), Event: r.Event, Type: r.Type, Pod: r.Pod, Node: r.Node, Error: r.Error})
+		}
+	}
+	return out
 }
 
 // Expectation is one checked expectation of the scenario.

@@ -145,10 +145,10 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 			return nil, err
 		}
 	}
-	if w.fleet, err = newFleet(sc, e, kubeletClients, w.observer, o, w.faults); err != nil {
+	if w.fleet, err = newFleet(ctx, sc, e, kubeletClients, w.observer, o, w.faults); err != nil {
 		return nil, err
 	}
-	if err := w.faults.schedule(); err != nil {
+	if err := w.faults.schedule(ctx); err != nil {
 		return nil, err
 	}
 	e.BeforeBarriers(func(time.Time) {

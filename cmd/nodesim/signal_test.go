@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary runs as nodesim itself when this variable is set (see
+// TestMain), so that signal tests can interrupt a real process.
+const asNodesim = "NODESIM_TEST_AS_MAIN"
+
+// TestInterruptedRunExits13xCleanly interrupts a running `nodesim run` with
+// SIGINT and SIGTERM: it stops within seconds with 130 / 143, says why,
+// prints no goroutine dump, and leaves no temporary folder or half-written
+// trace behind.
+func TestInterruptedRunExits13xCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nodesim processes")
+	}
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+		name string
+	}{{syscall.SIGINT, 130, "SIGINT"}, {syscall.SIGTERM, 143, "SIGTERM"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			out := filepath.Join(t.TempDir(), "out")
+			path := writeScenario(t, strings.Replace(runHeader, "duration: 2m", "duration: 24h", 1))
+			cmd := exec.Command(os.Args[0], "run", path, "--out", out, "--pace", "1X")
+			cmd.Env = append(os.Environ(), asNodesim+"=1", "TMPDIR="+tmp)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			// Running: the nodes' state dir exists once the fleet is up.
+			waitFor(t, 60*time.Second, func() bool { _, err := os.Stat(filepath.Join(out, "kubelet", "p-0")); return err == nil })
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			select {
+			case err = <-exited:
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("still running 30 s after %s; stderr:\n%s", tc.name, stderr.String())
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tc.code {
+				t.Fatalf("exit %v, want %d; stderr:\n%s", err, tc.code, stderr.String())
+			}
+			if s := stderr.String(); !strings.Contains(s, "interrupted by "+tc.name) || strings.Contains(s, "goroutine ") {
+				t.Errorf("stderr:\n%s", s)
+			}
+			if left, _ := filepath.Glob(filepath.Join(tmp, "nodesim-*")); len(left) > 0 {
+				t.Errorf("left in TMPDIR: %v", left)
+			}
+			if left, _ := filepath.Glob(filepath.Join(out, ".*.tmp-*")); len(left) > 0 {
+				t.Errorf("left in the output dir: %v", left)
+			}
+		})
+	}
+}
+
+// TestKilledRunLeftoversRemoved: after a SIGKILL, the next nodesim run
+// removes the temporary folder the killed one left.
+func TestKilledRunLeftoversRemoved(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nodesim processes")
+	}
+	tmp := t.TempDir()
+	out := filepath.Join(t.TempDir(), "out")
+	path := writeScenario(t, strings.Replace(runHeader, "duration: 2m", "duration: 24h", 1))
+	cmd := exec.Command(os.Args[0], "run", path, "--out", out, "--pace", "1X")
+	cmd.Env = append(os.Environ(), asNodesim+"=1", "TMPDIR="+tmp)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, func() bool { _, err := os.Stat(filepath.Join(out, "kubelet", "p-0")); return err == nil })
+	cmd.Process.Kill()
+	cmd.Wait()
+	left, _ := filepath.Glob(filepath.Join(tmp, "nodesim-*"))
+	if len(left) == 0 {
+		t.Fatal("the killed run left nothing: the test shows nothing")
+	}
+	stale, _ := filepath.Glob(filepath.Join(out, ".*.tmp-*"))
+	if len(stale) == 0 {
+		t.Fatal("the killed run left no temporary trace")
+	}
+	again := exec.Command(os.Args[0], "run", writeScenario(t, runHeader), "--out", out)
+	again.Env = append(os.Environ(), asNodesim+"=1", "TMPDIR="+tmp)
+	if b, err := again.CombinedOutput(); err != nil {
+		t.Fatalf("second run: %v\n%s", err, b)
+	}
+	for _, p := range append(left, stale...) {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still there after the next run: %v", p, err)
+		}
+	}
+}
+
+// TestRunStartProblemsExitTwo: an --out that is a regular file, or a
+// --metrics-addr whose port is taken, are start-up problems: exit 2, not 1.
+func TestRunStartProblemsExitTwo(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	path := writeScenario(t, runHeader)
+	for _, args := range [][]string{
+		{"run", path, "--out", file},
+		{"run", path, "--out", filepath.Join(file, "sub")},
+		{"run", path, "--out", t.TempDir(), "--metrics-addr", taken.Addr().String()},
+	} {
+		var stderr bytes.Buffer
+		if code := runWithStderr(context.Background(), args, &stderr); code != exitBadInput {
+			t.Errorf("nodesim %s: exit %d, want 2; stderr %s", strings.Join(args, " "), code, stderr.String())
+		}
+	}
+}
+
+// TestInspectRefusesAFIFO: `nodesim checkpoint inspect` of a FIFO exits 2
+// at once, never opening it (which would block with no writer).
+func TestInspectRefusesAFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "f.tar")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	var stderr bytes.Buffer
+	if code := runWithStderr(context.Background(), []string{"checkpoint", "inspect", fifo}, &stderr); code != exitBadInput ||
+		!strings.Contains(stderr.String(), "is a named pipe (FIFO)") {
+		t.Fatalf("exit %d, stderr %q; want 2 naming the FIFO", code, stderr.String())
+	}
+}
+
+// TestInterruptDuringValidation: an interrupt while a large scenario is
+// still being validated ends the command at once with 130.
+func TestInterruptDuringValidation(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(strings.Replace(runHeader, "duration: 2m", "duration: 100h", 1) + "  timeline:\n")
+	for i := range 100000 {
+		b.WriteString("  - {at: " + strconv.Itoa(i) + "s, do: cordon}\n")
+	}
+	path := writeScenario(t, b.String())
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(interrupted{syscall.SIGINT}) // as the first SIGINT does
+	var stderr bytes.Buffer
+	if code := runWithStderr(ctx, []string{"run", path, "--out", t.TempDir()}, &stderr); code != 130 || !strings.Contains(stderr.String(), "interrupted by SIGINT") {
+		t.Fatalf("exit %d, stderr %q; want 130", code, stderr.String())
+	}
+}
