@@ -6,11 +6,11 @@ import (
 	"strings"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/util/version"
-	clientfeatures "k8s.io/client-go/features"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/component-base/featuregate"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/klog/v2"
+	_ "k8s.io/kubernetes/pkg/features" // the Kubernetes gates, in the process's registry
 
 	"github.com/nodesim/nodesim/internal/levenshtein"
 )
@@ -31,57 +31,17 @@ const (
 	GateMemoryQoS                          = "MemoryQoS"
 )
 
-// kubeletVersion is the release whose feature gates the registry holds.
-var kubeletVersion = version.MustParse("1.37")
-
 // newFeatureGate builds the kubelet's feature gate registry as
-// cmd/kubelet does (utilfeature.DefaultMutableFeatureGate at v1.37): the
-// gates of k8s.io/kubernetes's pkg/features (generated into
-// zz_generated.kubelet_gates.go: nodesim does not import k8s.io/kubernetes),
-// client-go's gates and the logging gates, plus featuregate's AllAlpha and
-// AllBeta.
+// cmd/kubelet does: a copy of the process's registry
+// (utilfeature.DefaultMutableFeatureGate), where k8s.io/kubernetes's
+// pkg/features registers the Kubernetes gates and client-go's, with the
+// logging gates added.
 func newFeatureGate() (featuregate.MutableVersionedFeatureGate, error) {
-	g := featuregate.NewVersionedFeatureGate(kubeletVersion)
-	if err := g.AddVersioned(kubeletFeatureGates()); err != nil {
-		return nil, fmt.Errorf("kubelet feature gates: %w", err)
-	}
-	if err := clientfeatures.AddVersionedFeaturesToExistingFeatureGates(clientGates{g}); err != nil {
-		return nil, fmt.Errorf("client-go feature gates: %w", err)
-	}
+	g := utilfeature.DefaultMutableFeatureGate.DeepCopy()
 	if err := logsapi.AddFeatureGates(g); err != nil {
 		return nil, fmt.Errorf("logging feature gates: %w", err)
 	}
 	return g, nil
-}
-
-// clientGates adds client-go's gates to a component-base registry, as
-// k8s.io/kubernetes's pkg/features clientAdapter does.
-type clientGates struct {
-	g featuregate.MutableVersionedFeatureGate
-}
-
-func (c clientGates) AddVersioned(in map[clientfeatures.Feature]clientfeatures.VersionedSpecs) error {
-	out := make(map[featuregate.Feature]featuregate.VersionedSpecs, len(in))
-	for name, specs := range in {
-		converted := make(featuregate.VersionedSpecs, len(specs))
-		for i, s := range specs {
-			converted[i] = featuregate.FeatureSpec{Default: s.Default, LockToDefault: s.LockToDefault, Version: s.Version}
-			switch s.PreRelease {
-			case clientfeatures.Alpha:
-				converted[i].PreRelease = featuregate.Alpha
-			case clientfeatures.Beta:
-				converted[i].PreRelease = featuregate.Beta
-			case clientfeatures.GA:
-				converted[i].PreRelease = featuregate.GA
-			case clientfeatures.Deprecated:
-				converted[i].PreRelease = featuregate.Deprecated
-			default:
-				return fmt.Errorf("client-go feature %s: unknown prerelease %q", name, s.PreRelease)
-			}
-		}
-		out[featuregate.Feature(name)] = converted
-	}
-	return c.g.AddVersioned(out)
 }
 
 // gateSpec is a gate's v1.37 default and whether it is locked to it.
@@ -112,7 +72,7 @@ type gateSet struct {
 func featureGates(set map[string]bool) gateSet {
 	known, err := knownGates()
 	if err != nil {
-		// The generated registry is inconsistent: a build problem, which
+		// The registry is inconsistent: a build problem, which
 		// TestFeatureGateRegistry catches.
 		panic(err)
 	}
