@@ -31,6 +31,9 @@ const (
 	DefaultBindAddress = "127.0.0.1"
 	// readyTimeout bounds how long Start waits for /readyz.
 	readyTimeout = 60 * time.Second
+	// hooksTimeout bounds how long Stop waits for the post-start hooks
+	// of a server whose start was interrupted.
+	hooksTimeout = 10 * time.Second
 	// requestTimeout is --request-timeout: how long a request that is not
 	// long-running may take.
 	requestTimeout = 60 * time.Second
@@ -109,6 +112,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	runErr   error
+	ready    bool // Start returned the server
 	stopOnce sync.Once
 	stopErr  error
 
@@ -199,6 +203,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.waitReady(ctx); err != nil {
 		return nil, &StartError{What: "readiness", Err: err}
 	}
+	s.ready = true
 	return s, nil
 }
 
@@ -346,6 +351,14 @@ func (s *Server) CACert() []byte { return s.pki.CA.CertPEM }
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		if s.cancel != nil {
+			if !s.ready {
+				// Start was interrupted: kube-apiserver ends the process
+				// (klog.Fatal) when a post-start hook fails, as one does
+				// when its context ends under it. Let them finish first.
+				ctx, cancel := context.WithTimeout(context.Background(), hooksTimeout)
+				_ = s.waitReady(ctx)
+				cancel()
+			}
 			s.cancel()
 			<-s.done
 			if s.runErr != nil && !errors.Is(s.runErr, context.Canceled) {

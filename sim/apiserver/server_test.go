@@ -634,3 +634,25 @@ func TestInProcessWatchEndsWhenClosed(t *testing.T) {
 		t.Fatal("the watch's handler went on after the client closed it")
 	}
 }
+
+// TestStartInterrupted: a start interrupted at any moment returns (an
+// error, or the server if it was quick), and Stop ends it without
+// kube-apiserver's post-start hooks killing the process and leaves no
+// temporary directory.
+func TestStartInterrupted(t *testing.T) {
+	for _, after := range []time.Duration{50 * time.Millisecond, 300 * time.Millisecond, 800 * time.Millisecond} {
+		t.Setenv("TMPDIR", t.TempDir())
+		ctx, cancel := context.WithTimeout(context.Background(), after)
+		s, err := Start(ctx, Config{})
+		cancel()
+		if err == nil {
+			if stopErr := s.Stop(); stopErr != nil {
+				t.Errorf("after %s: stop: %v", after, stopErr)
+			}
+		}
+		entries, _ := os.ReadDir(os.Getenv("TMPDIR"))
+		if len(entries) != 0 {
+			t.Errorf("interrupted after %s (%v): left %d entries in the temporary directory", after, err, len(entries))
+		}
+	}
+}
