@@ -13,7 +13,7 @@ import (
 // documents its own.
 var controllersUsage = fmt.Sprintf("controllers that run, in kube-controller-manager's syntax: '*' enables every one on by default, 'foo' enables foo, '-foo' disables foo; "+
 	"names are nodesim's models (%s) and kube-controller-manager's controllers, which run in process "+
-	"(default: the scenario's spec.controlPlane.controllers, else '*')", strings.Join(kcm.Models, ", "))
+	"(default: the scenario's spec.controlPlane.controllers, else for serve '*', for run %s)", strings.Join(kcm.Models, ", "), strings.Join(kcm.DefaultRunControllers, ","))
 
 // controllersFlag is --controllers: nil unless given.
 type controllersFlag struct{ list []string }

@@ -38,6 +38,9 @@ const (
 // logging gates added.
 func newFeatureGate() (featuregate.MutableVersionedFeatureGate, error) {
 	g := utilfeature.DefaultMutableFeatureGate.DeepCopy()
+	if _, ok := g.GetAll()[logsapi.LoggingBetaOptions]; ok {
+		return g, nil // the process has them (kube-apiserver's command registers them)
+	}
 	if err := logsapi.AddFeatureGates(g); err != nil {
 		return nil, fmt.Errorf("logging feature gates: %w", err)
 	}

@@ -43,10 +43,19 @@ type Selection struct {
 	kcm    []string
 }
 
-// DefaultControllers is the default of --controllers: every model, and
-// every controller kube-controller-manager enables by default but those a
-// model stands for.
+// DefaultControllers is the default of serve's --controllers: every
+// model, and every controller kube-controller-manager enables by default
+// but those a model stands for, a cluster as its users expect one.
 var DefaultControllers = []string{"*"}
+
+// DefaultRunControllers is the default of run's --controllers: every model,
+// and of kube-controller-manager only what a scenario's pods need to be
+// admitted (the service accounts). A scenario is about its nodes; starting
+// the forty other controllers (each fetching a token for its service
+// account, as --use-service-account-credentials does) would triple the
+// time of a small run for nothing in its trace. A scenario that needs more
+// names it in spec.controlPlane.controllers.
+var DefaultRunControllers = append(slices.Clone(Models), names.ServiceAccountController)
 
 // ParseControllers reads a --controllers list: "*" (everything on by
 // default), "name" (on), "-name" (off), as kube-controller-manager reads

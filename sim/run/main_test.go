@@ -18,11 +18,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// allControllers is the default --controllers selection, for tests that
+// allControllers is run's default --controllers selection, for tests that
 // build a world themselves.
 func allControllers(t *testing.T) *kcm.Selection {
 	t.Helper()
-	sel, err := kcm.ParseControllers(kcm.DefaultControllers)
+	sel, err := kcm.ParseControllers(kcm.DefaultRunControllers)
 	if err != nil {
 		t.Fatal(err)
 	}

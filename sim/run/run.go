@@ -100,7 +100,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	}
 	defer rm.close()
 
-	sel, err := selectControllers(sc, opts.Controllers)
+	sel, err := selectControllers(sc, opts.Controllers, kcm.DefaultRunControllers)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +290,7 @@ func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backen
 	serving.Timeline = nil
 	wo := worldOptions{metrics: rm, stateDir: o.StateDir}
 	if embedded {
-		sel, err := selectControllers(sc, o.Controllers)
+		sel, err := selectControllers(sc, o.Controllers, kcm.DefaultControllers)
 		if err != nil {
 			return err
 		}
@@ -315,9 +315,9 @@ func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backen
 }
 
 // selectControllers is the --controllers list given, else the scenario's
-// spec.controlPlane.controllers, else the default.
-func selectControllers(sc *scenarios.Scenario, given []string) (kcm.Selection, error) {
-	list := kcm.DefaultControllers
+// spec.controlPlane.controllers, else the command's default.
+func selectControllers(sc *scenarios.Scenario, given, defaults []string) (kcm.Selection, error) {
+	list := defaults
 	switch {
 	case given != nil:
 		list = given
