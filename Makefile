@@ -11,9 +11,13 @@ LDFLAGS := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMI
 # `make test` lists them at its end, STRICT_TOOLS=1 (.ci/run) fails on any.
 SKIP_LOG := $(CURDIR)/bin/skipped-tests.txt
 STRICT_TOOLS ?=
-# The suite runs under the race detector (about 3 minutes on two cores once
-# the build cache is warm); RACE= turns it off.
+# The suite runs under the race detector, but for the packages that run
+# whole clusters (kube-apiserver, kube-controller-manager, fleets of
+# kubelets) scenario after scenario, where it multiplies a run's time
+# several times over; RACE= turns it off everywhere.
 RACE    ?= 1
+NORACE_PKGS := ./sim/run ./cmd/nodesim
+RACE_PKGS = $(shell $(GO) list $(PKGS) | grep -v -e '/sim/run$$' -e '/cmd/nodesim$$')
 TESTFLAGS ?= -timeout 15m
 
 .PHONY: help build install run serve test vet tidy-check bench dashboards fuzz clean
@@ -36,7 +40,8 @@ serve: build ## build and serve the default scenario's nodes at 1X until Ctrl-C 
 
 test: vet ## the whole test suite (what CI runs); lists at its end the tests skipped for a missing tool
 	@mkdir -p bin && rm -f $(SKIP_LOG)
-	@status=0; NODESIM_SKIP_LOG=$(SKIP_LOG) $(GO) test $(if $(RACE),-race) $(TESTFLAGS) $(PKGS) || status=$$?; \
+	@status=0; NODESIM_SKIP_LOG=$(SKIP_LOG) $(GO) test $(if $(RACE),-race) $(TESTFLAGS) $(RACE_PKGS) || status=$$?; \
+	NODESIM_SKIP_LOG=$(SKIP_LOG) $(GO) test $(TESTFLAGS) $(NORACE_PKGS) || status=$$?; \
 	if [ -s $(SKIP_LOG) ]; then \
 		echo; echo "Tests skipped for a missing tool ($$(sort -u $(SKIP_LOG) | wc -l)):"; sort -u $(SKIP_LOG); \
 		if [ -n "$(STRICT_TOOLS)" ]; then echo "STRICT_TOOLS: failing because tests were skipped"; status=1; fi; \
