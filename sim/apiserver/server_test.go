@@ -656,3 +656,36 @@ func TestStartInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestEtcdListensOnNoTCPPort: etcd's only listener is a unix socket, mode
+// 0600 in a 0700 directory; it has no peer listener. Nothing local but the
+// API server's own process reaches the cluster state.
+func TestEtcdListensOnNoTCPPort(t *testing.T) {
+	if len(testServer.etcd.Peers) != 0 {
+		t.Errorf("etcd has %d peer listeners", len(testServer.etcd.Peers))
+	}
+	if len(testServer.etcd.Clients) == 0 {
+		t.Fatal("etcd has no client listener")
+	}
+	for _, l := range testServer.etcd.Clients {
+		addr := l.Addr()
+		if addr.Network() != "unix" {
+			t.Errorf("etcd listens on %s %s", addr.Network(), addr)
+			continue
+		}
+		info, err := os.Stat(addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o600 || info.Mode()&os.ModeSocket == 0 {
+			t.Errorf("etcd socket %s: mode %s", addr, info.Mode())
+		}
+		dir, err := os.Stat(filepath.Dir(addr.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dir.Mode().Perm() != 0o700 {
+			t.Errorf("etcd socket's directory: mode %s", dir.Mode())
+		}
+	}
+}
