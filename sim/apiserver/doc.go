@@ -1,9 +1,14 @@
-// Package apiserver runs a real Kubernetes API server inside the nodesim
-// process: k8s.io/apiserver's generic server on an embedded etcd, serving
-// core/v1 nodes, pods, namespaces and events and coordination.k8s.io/v1
-// leases with validation, admission (NamespaceLifecycle,
-// TaintNodesByCondition, DefaultTolerationSeconds), OpenAPI, server-side
-// tables, TLS and authentication.
+// Package apiserver runs kube-apiserver inside the nodesim process: its own
+// control plane from k8s.io/kubernetes (aggregator, the built-in API,
+// apiextensions), assembled as cmd/kube-apiserver assembles it from the
+// command line kubeadm writes (options.go), on an embedded etcd that
+// listens on no TCP port. nodesim adds only what embedding needs: the
+// stores reach etcd through an in-process client (storage.go), the
+// simulation's requests run through the handler chain in process with
+// their identities (inprocess.go), kubelets get certificates and an
+// authenticator from the run's CA, and the server reaches their APIs
+// through its egress dialer (kubelet.go). It writes no registry,
+// validation, admission or authorization of its own.
 //
 // It listens on loopback unless told otherwise and keeps its data in a
 // temporary directory it removes on Stop. The Backend interface lets an
