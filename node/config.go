@@ -52,6 +52,11 @@ type Config struct {
 	PodCIDR *net.IPNet
 	// Labels are --node-labels (pool labels such as zone and instance type).
 	Labels map[string]string
+	// ListenAddress, when set, is where the kubelet API listens if not at
+	// InternalIP: the kubelet writes it into the Node's
+	// AnnotationListenAddress at registration, so that a person or a test
+	// can reach the API directly.
+	ListenAddress net.IP
 	// RegisterWithTaints is --register-with-taints.
 	RegisterWithTaints []corev1.Taint
 	// Capacity is what the machine has (cpu, memory, pods, ephemeral-storage, ...).

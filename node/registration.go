@@ -14,6 +14,13 @@ import (
 // the attach/detach controller handle its volumes (the default).
 const annotationControllerManagedAttachDetach = "volumes.kubernetes.io/controller-managed-attach-detach"
 
+// AnnotationListenAddress is the address a virtual node's kubelet API
+// listens at (its port is status.daemonEndpoints.kubeletEndpoint.Port)
+// when that is not its InternalIP: the InternalIP is on the simulated node
+// network, which the embedded API server reaches through its egress
+// dialer; this address is on the host's loopback.
+const AnnotationListenAddress = "nodesim.dev/kubelet-listen-address"
+
 // defaultLabels are the labels the kubelet owns on its Node and reconciles
 // when it finds its Node already registered.
 var defaultLabels = []string{
@@ -90,11 +97,15 @@ func (k *Kubelet) initialNode(now time.Time) *corev1.Node {
 	for key, value := range k.cfg.Labels {
 		labels[key] = value
 	}
+	annotations := map[string]string{annotationControllerManagedAttachDetach: "true"}
+	if k.cfg.ListenAddress != nil {
+		annotations[AnnotationListenAddress] = k.cfg.ListenAddress.String()
+	}
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        k.cfg.Name,
 			Labels:      labels,
-			Annotations: map[string]string{annotationControllerManagedAttachDetach: "true"},
+			Annotations: annotations,
 		},
 		Spec: corev1.NodeSpec{Taints: append([]corev1.Taint(nil), k.cfg.RegisterWithTaints...)},
 	}

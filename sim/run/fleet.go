@@ -255,6 +255,10 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	fl.next++
 	kc := kubeletConfig(pool)
 	ip := NodeAddress(idx)
+	var listenAddress net.IP // published where the kubelet API listens
+	if fl.endpoints != nil {
+		listenAddress = NodeIP(fl.base, idx)
+	}
 	rootDir := filepath.Join(fl.stateDir, name)
 	kv, err := kernel.Parse(pool.KernelVersion)
 	if err != nil {
@@ -300,6 +304,7 @@ func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i 
 	cfg := node.Config{
 		Name:                    name,
 		InternalIP:              ip,
+		ListenAddress:           listenAddress,
 		PodCIDR:                 PodCIDR(idx),
 		Labels:                  pool.Labels,
 		RegisterWithTaints:      pool.Taints,

@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/nodesim/nodesim/node"
 )
 
 // TestFullAPIWithKubectl: `nodesim serve` serves kube-apiserver's whole
@@ -31,6 +34,34 @@ spec:
 	waitFor(t, 60*time.Second, "3 nodes Ready", func() (bool, string) {
 		out, err := f.kubectl(t, "get", "nodes", "--no-headers")
 		return err == nil && strings.Count(out, " Ready ") == 3, out
+	})
+
+	t.Run("node addresses", func(t *testing.T) {
+		// InternalIP on the node network, which the API server reaches
+		// (nodes/proxy); the kubelet API itself at the annotated loopback
+		// address, which a person reaches.
+		n, err := f.client.CoreV1().Nodes().Get(t.Context(), "n-0", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var internal string
+		for _, a := range n.Status.Addresses {
+			if a.Type == corev1.NodeInternalIP {
+				internal = a.Address
+			}
+		}
+		listen := n.Annotations[node.AnnotationListenAddress]
+		if !strings.HasPrefix(internal, "172.16.") || !strings.HasPrefix(listen, "127.") {
+			t.Fatalf("InternalIP %q, listen address %q", internal, listen)
+		}
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(listen, fmt.Sprint(n.Status.DaemonEndpoints.KubeletEndpoint.Port)), 5*time.Second)
+		if err != nil {
+			t.Fatalf("kubelet API at the annotated address: %v", err)
+		}
+		conn.Close()
+		if out := f.mustKubectl(t, "get", "--raw", "/api/v1/nodes/n-0/proxy/healthz"); out != "ok" {
+			t.Errorf("nodes/proxy healthz: %q", out)
+		}
 	})
 
 	t.Run("api-resources", func(t *testing.T) {
