@@ -100,7 +100,7 @@ func scenarioWorld(t *testing.T, path string) (*scenarios.Scenario, *world) {
 	}
 	t.Cleanup(func() { server.Stop() })
 	w, err := newWorld(context.Background(), sc, server, sim.Config{Seed: sc.Seed, Trace: io.Discard},
-		worldOptions{controllers: allControllers(t), stateDir: t.TempDir(), endpoints: server})
+		worldOptions{controllers: runControllers(t), stateDir: t.TempDir(), endpoints: server})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,7 +180,7 @@ func simulate(t *testing.T, sc *scenarios.Scenario, pods ...*corev1.Pod) *simula
 	}
 	t.Cleanup(func() { os.RemoveAll(stateDir) })
 	w, err := newWorld(ctx, sc, srv, sim.Config{Seed: sc.Seed, Trace: io.Discard},
-		worldOptions{controllers: allControllers(t), stateDir: stateDir})
+		worldOptions{controllers: runControllers(t), stateDir: stateDir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// allControllers is run's default --controllers selection, for tests that
+// runControllers is run's default --controllers selection, for tests that
 // build a world themselves.
-func allControllers(t *testing.T) *kcm.Selection {
+func runControllers(t *testing.T) *kcm.Selection {
 	t.Helper()
 	sel, err := kcm.ParseControllers(kcm.DefaultRunControllers)
 	if err != nil {

@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -69,7 +70,7 @@ spec:
 	}
 	t.Cleanup(func() { os.RemoveAll(stateDir) })
 	start := time.Now()
-	w, err := newWorld(ctx, sc, server, sim.Config{Seed: 1, Trace: nopWriter{}, Pace: pace, Start: start, MaxWindow: 100 * time.Millisecond},
+	w, err := newWorld(ctx, sc, server, sim.Config{Seed: 1, Trace: io.Discard, Pace: pace, Start: start, MaxWindow: 100 * time.Millisecond},
 		worldOptions{controllers: &sel, stateDir: stateDir, endpoints: server})
 	if err != nil {
 		t.Fatal(err)
@@ -290,8 +291,3 @@ func startScheduler(t *testing.T, ctx context.Context, server *apiserver.Server)
 		configz.Delete("componentconfig")
 	})
 }
-
-// nopWriter discards the trace.
-type nopWriter struct{}
-
-func (nopWriter) Write(b []byte) (int, error) { return len(b), nil }
