@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -120,11 +121,32 @@ func loadScenario(ctx context.Context, path string) (*scenarios.Scenario, error)
 	}
 }
 
-// quietLibraryLogs keeps the API server's and etcd's informational klog
-// lines off the terminal; errors still reach stderr.
+// quietLibraryLogs keeps what the embedded API server, etcd and
+// controllers log (klog) off the terminal, errors too: kube-apiserver
+// logs errors in normal operation ("namespaces \"kube-system\" not found"
+// while it bootstraps, lost watches when it stops) that say nothing
+// about the simulation. --log-file keeps them (logLibrariesTo).
 func quietLibraryLogs() {
-	klog.LogToStderr(false)
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	for name, value := range map[string]string{"logtostderr": "false", "alsologtostderr": "false", "stderrthreshold": "FATAL"} {
+		if err := fs.Set(name, value); err != nil {
+			panic(err) // klog's own flags: a programming error
+		}
+	}
 	klog.SetOutput(io.Discard)
+}
+
+// logLibrariesTo appends the libraries' log (klog, every severity at its
+// default verbosity) to path, created 0600: --log-file. The file stays
+// open until the process ends.
+func logLibrariesTo(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return badInput(fmt.Errorf("--log-file: %w", err))
+	}
+	klog.SetOutput(f)
+	return nil
 }
 
 // run executes the command line and returns the exit status.

@@ -32,6 +32,14 @@ reports what happened.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
+	var logFile string
+	root.PersistentFlags().StringVar(&logFile, "log-file", "", "append what the embedded API server, etcd and controllers log to this file (default: not kept)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if logFile == "" {
+			return nil
+		}
+		return logLibrariesTo(logFile)
+	}
 	// --version prints what `nodesim version` prints.
 	root.Version = version.Get().Version
 	root.SetVersionTemplate(`{{nodesimVersion}}`)

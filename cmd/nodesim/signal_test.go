@@ -166,3 +166,72 @@ func TestInterruptDuringValidation(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 130", code, stderr.String())
 	}
 }
+
+// TestServeInterruptedWhileStarting sends SIGINT to `nodesim serve` at
+// moments of its start-up (the API server's post-start hooks, etcd, the
+// fleet): each time it stops within seconds, with 130 before it serves
+// (0 after: SIGINT is how serve is stopped), stderr holds nothing but
+// nodesim's own lines (no goroutine dump, no library errors), nothing is
+// left in TMPDIR, and --log-file kept the libraries' log.
+func TestServeInterruptedWhileStarting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nodesim processes")
+	}
+	for _, delay := range []time.Duration{100 * time.Millisecond, 700 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second} {
+		t.Run(delay.String(), func(t *testing.T) {
+			tmp := t.TempDir()
+			logFile := filepath.Join(t.TempDir(), "kube.log")
+			cmd := exec.Command(os.Args[0], "serve", "--nodes", "3", "--log-file", logFile)
+			cmd.Env = append(os.Environ(), asNodesim+"=1", "TMPDIR="+tmp)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			time.Sleep(delay)
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			select {
+			case err = <-exited:
+			case <-time.After(30 * time.Second):
+				cmd.Process.Signal(syscall.SIGQUIT) // its goroutines, for the failure message
+				<-exited
+				t.Fatalf("still running 30 s after SIGINT; stderr:\n%s", stderr.String())
+			}
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGINT {
+					// SIGINT before main installed its handler (the
+					// packages' init takes a while): the shell sees 130,
+					// and nothing existed yet to clean up.
+					code = 130
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			serving := strings.Contains(stdout.String(), "nodesim: running")
+			if code != 130 && !(serving && code == 0) {
+				t.Errorf("exit %d, want 130 (or 0 once serving; serving: %v); stderr:\n%s", code, serving, stderr.String())
+			}
+			for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+				if line != "" && !strings.HasPrefix(line, "nodesim: ") {
+					t.Errorf("stderr has a line not nodesim's: %q", line)
+				}
+			}
+			if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) > 0 {
+				t.Errorf("left in TMPDIR: %v", left)
+			}
+			if fi, err := os.Stat(logFile); err == nil && fi.Mode().Perm() != 0o600 {
+				t.Errorf("--log-file: mode %v, want 0600", fi.Mode())
+			} else if err != nil && delay >= time.Second {
+				t.Errorf("--log-file: %v", err)
+			}
+		})
+	}
+}
