@@ -25,7 +25,7 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatalf("not one JSON object: %v\n%s", err, out.String())
 	}
 	for _, name := range []string{"nodes", "virtualSeconds", "wallSeconds", "speedup", "apiWrites", "apiWritesPerSecond",
-		"etcdPutsPerSecond", "efficiency", "registrationSeconds", "rssBytes", "leaseWrites", "statusWrites", "leaseBytes", "statusBytes"} {
+		"etcdPutsPerSecond", "efficiency", "apiCeilingWritesPerSecond", "ceilingShare", "apiCeilingCpuMillisecondsPerWrite", "registrationSeconds", "rssBytes", "leaseWrites", "statusWrites", "leaseBytes", "statusBytes"} {
 		if _, ok := fields[name]; !ok {
 			t.Errorf("no %q in %s", name, out.String())
 		}
@@ -37,7 +37,8 @@ func TestBenchJSON(t *testing.T) {
 	// 12 nodes renew a lease every 10 s: about 72 lease writes a minute, less the first 10 s.
 	if r.Nodes != 12 || r.VirtualSeconds != 60 || r.LeaseWrites < 48 || r.LeaseWrites > 90 || r.StatusWrites == 0 ||
 		r.APIWrites < r.LeaseWrites+r.StatusWrites || r.EtcdPutsPerSecond <= 0 || r.RegistrationSeconds <= 0 ||
-		r.LeaseBytes <= r.LeaseWrites*100 {
+		r.LeaseBytes <= r.LeaseWrites*100 || r.APICeilingWritesPerSecond <= 0 || r.APICeilingCPUPerWrite <= 0 ||
+		r.CeilingShare != r.APIWritesPerSecond/r.APICeilingWritesPerSecond {
 		t.Errorf("implausible result %+v", r)
 	}
 }

@@ -8,6 +8,14 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/nodesim/nodesim/sim"
 )
 
 // Calibration of the raw etcd write rate: the ceiling the API server's
@@ -69,4 +77,107 @@ func (s *Server) MeasureEtcdPuts(ctx context.Context, d time.Duration) (float64,
 		return 0, fmt.Errorf("calibrate etcd: compact: %w", err)
 	}
 	return float64(puts.Load()) / elapsed, nil
+}
+
+// LeaseCeiling is the API server's own Lease-update ceiling on this
+// machine: what MeasureLeaseUpdates saw.
+type LeaseCeiling struct {
+	// WritesPerSecond is Lease updates per wall second.
+	WritesPerSecond float64
+	// CPUMillisecondsPerWrite is the process's CPU time per update: the
+	// API server's write path and etcd, and nothing else.
+	CPUMillisecondsPerWrite float64
+}
+
+// ceilingNodePrefix names the nodes whose Leases the ceiling writes.
+const ceilingNodePrefix = "nodesim-ceiling-"
+
+// MeasureLeaseUpdates measures the most Lease updates per second the API
+// server takes on this machine: CalibrationWriters in-process clients,
+// each a kubelet (system:node:<name>, its client certificate verified on
+// every request, Node authorization and NodeRestriction), renewing its
+// own Lease in kube-node-lease back to back with protobuf updates, as
+// kubelets do, for d. Nothing else is simulated: it is the ceiling a
+// simulation's heartbeats are measured against (bench's ceilingShare).
+// The Leases are deleted and their history compacted afterwards. Measure
+// while nothing else runs in the process: the CPU figure is the
+// process's.
+func (s *Server) MeasureLeaseUpdates(ctx context.Context, d time.Duration) (LeaseCeiling, error) {
+	leases := make([]coordinationv1client.LeaseInterface, CalibrationWriters)
+	current := make([]*coordinationv1.Lease, CalibrationWriters)
+	for w := range CalibrationWriters {
+		name := fmt.Sprintf("%s%03d", ceilingNodePrefix, w)
+		cfg, err := s.NodeConfig(name)
+		if err != nil {
+			return LeaseCeiling{}, err
+		}
+		cfg.ContentType = "application/vnd.kubernetes.protobuf"
+		cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+		client, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return LeaseCeiling{}, err
+		}
+		leases[w] = client.CoordinationV1().Leases(corev1.NamespaceNodeLease)
+		current[w], err = leases[w].Create(ctx, &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: corev1.NamespaceNodeLease},
+			Spec: coordinationv1.LeaseSpec{
+				HolderIdentity:       ptr.To(name),
+				LeaseDurationSeconds: ptr.To[int32](40),
+				RenewTime:            &metav1.MicroTime{Time: time.Now()},
+			},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			return LeaseCeiling{}, fmt.Errorf("lease ceiling: %w", err)
+		}
+	}
+	var writes, failed atomic.Int64
+	runCtx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	start, cpuStart := time.Now(), sim.ProcessCPU()
+	var wg sync.WaitGroup
+	for w := range CalibrationWriters {
+		wg.Go(func() {
+			for runCtx.Err() == nil {
+				lease := current[w].DeepCopy()
+				lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+				updated, err := leases[w].Update(runCtx, lease, metav1.UpdateOptions{})
+				switch {
+				case err == nil:
+					current[w] = updated
+					writes.Add(1)
+				case runCtx.Err() == nil:
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	wall, cpu := time.Since(start), sim.ProcessCPU()-cpuStart
+	if ctx.Err() != nil {
+		return LeaseCeiling{}, ctx.Err()
+	}
+	if n := failed.Load(); n > 0 {
+		return LeaseCeiling{}, fmt.Errorf("lease ceiling: %d of %d updates failed", n, n+writes.Load())
+	}
+	if writes.Load() == 0 {
+		return LeaseCeiling{}, fmt.Errorf("lease ceiling: no update in %s", d)
+	}
+	for w := range CalibrationWriters {
+		if err := leases[w].Delete(ctx, current[w].Name, metav1.DeleteOptions{}); err != nil {
+			return LeaseCeiling{}, fmt.Errorf("lease ceiling: clean up: %w", err)
+		}
+	}
+	// Compact the updates' history away, as MeasureEtcdPuts does: the
+	// simulation that follows starts from a store without it.
+	status, err := s.storage.raw.Get(ctx, calibrationPrefix, clientv3.WithCountOnly())
+	if err != nil {
+		return LeaseCeiling{}, fmt.Errorf("lease ceiling: %w", err)
+	}
+	if _, err := s.storage.raw.Compact(ctx, status.Header.Revision, clientv3.WithCompactPhysical()); err != nil {
+		return LeaseCeiling{}, fmt.Errorf("lease ceiling: compact: %w", err)
+	}
+	return LeaseCeiling{
+		WritesPerSecond:         float64(writes.Load()) / wall.Seconds(),
+		CPUMillisecondsPerWrite: 1000 * cpu.Seconds() / float64(writes.Load()),
+	}, nil
 }

@@ -78,7 +78,9 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	defer cancel()
 	in := t.serverRequest(ctx, req)
 	w := &bufferedResponse{header: http.Header{}}
-	t.handler.ServeHTTP(w, in)
+	if !t.serve(w, in) {
+		return nil, fmt.Errorf("%s %s: the server aborted the request: %w", req.Method, req.URL.Path, context.Cause(ctx))
+	}
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -97,7 +99,7 @@ func (t handlerTransport) stream(req *http.Request) (*http.Response, error) {
 	w := &streamingResponse{header: http.Header{}, body: pw, sent: make(chan struct{}), closed: make(chan bool, 1)}
 	go func() {
 		defer cancel()
-		t.handler.ServeHTTP(w, t.serverRequest(ctx, req))
+		t.serve(w, t.serverRequest(ctx, req))
 		w.send()
 		pw.Close()
 	}()
@@ -112,6 +114,23 @@ func (t handlerTransport) stream(req *http.Request) (*http.Response, error) {
 		w.closed <- true
 	}}
 	return response(req, w.status, w.sentHeader, body, -1), nil
+}
+
+// serve runs the handler as net/http's server does: a handler that
+// panics with http.ErrAbortHandler (the API server's timeout filter does
+// when the client has gone or the request timed out) aborts the response,
+// which the client sees as a failed request, and nothing else; serve then
+// returns false.
+func (t handlerTransport) serve(w http.ResponseWriter, r *http.Request) (completed bool) {
+	defer func() {
+		if !completed {
+			if p := recover(); p != nil && p != http.ErrAbortHandler { //nolint:errorlint // net/http compares the same way
+				panic(p)
+			}
+		}
+	}()
+	t.handler.ServeHTTP(w, r)
+	return true
 }
 
 // isWatch says whether a request is a watch (`?watch=true` or the legacy

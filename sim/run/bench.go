@@ -30,6 +30,9 @@ const (
 	// benchCalibration is how long raw etcd puts are measured before the
 	// simulation starts.
 	benchCalibration = 3 * time.Second
+	// benchCeiling is how long the API server's own Lease-update ceiling
+	// is measured before the simulation starts.
+	benchCeiling = 5 * time.Second
 )
 
 // BenchOptions is one fleet size of `nodesim bench`.
@@ -50,22 +53,29 @@ type BenchOptions struct {
 
 // BenchResult is one line of `nodesim bench --json` (INTERFACE.md).
 type BenchResult struct {
-	Nodes               int     `json:"nodes"`
-	VirtualSeconds      float64 `json:"virtualSeconds"`
-	WallSeconds         float64 `json:"wallSeconds"`
-	Speedup             float64 `json:"speedup"`
-	APIWrites           int64   `json:"apiWrites"`
-	APIWritesPerSecond  float64 `json:"apiWritesPerSecond"`
-	EtcdPutsPerSecond   float64 `json:"etcdPutsPerSecond"`
-	Efficiency          float64 `json:"efficiency"`
-	RegistrationSeconds float64 `json:"registrationSeconds"`
-	RSSBytes            int64   `json:"rssBytes"`
-	CPUSeconds          float64 `json:"cpuSeconds"`
-	CPUPerWrite         float64 `json:"cpuMillisecondsPerWrite"`
-	LeaseWrites         int64   `json:"leaseWrites"`
-	StatusWrites        int64   `json:"statusWrites"`
-	LeaseBytes          int64   `json:"leaseBytes"`
-	StatusBytes         int64   `json:"statusBytes"`
+	Nodes              int     `json:"nodes"`
+	VirtualSeconds     float64 `json:"virtualSeconds"`
+	WallSeconds        float64 `json:"wallSeconds"`
+	Speedup            float64 `json:"speedup"`
+	APIWrites          int64   `json:"apiWrites"`
+	APIWritesPerSecond float64 `json:"apiWritesPerSecond"`
+	EtcdPutsPerSecond  float64 `json:"etcdPutsPerSecond"`
+	Efficiency         float64 `json:"efficiency"`
+	// The API server's Lease-update ceiling measured before the run
+	// (apiserver.MeasureLeaseUpdates), the simulation's API writes per
+	// second as a share of it, and the ceiling's CPU per write: what the
+	// API server's own write path costs, against CPUPerWrite.
+	APICeilingWritesPerSecond float64 `json:"apiCeilingWritesPerSecond"`
+	CeilingShare              float64 `json:"ceilingShare"`
+	APICeilingCPUPerWrite     float64 `json:"apiCeilingCpuMillisecondsPerWrite"`
+	RegistrationSeconds       float64 `json:"registrationSeconds"`
+	RSSBytes                  int64   `json:"rssBytes"`
+	CPUSeconds                float64 `json:"cpuSeconds"`
+	CPUPerWrite               float64 `json:"cpuMillisecondsPerWrite"`
+	LeaseWrites               int64   `json:"leaseWrites"`
+	StatusWrites              int64   `json:"statusWrites"`
+	LeaseBytes                int64   `json:"leaseBytes"`
+	StatusBytes               int64   `json:"statusBytes"`
 }
 
 // benchScenario is the benchmark's fleet: nodes spread over zones, one pool
@@ -87,8 +97,10 @@ func benchScenario(o BenchOptions) (*scenarios.Scenario, error) {
 
 // Bench simulates o.Nodes nodes with the control plane watching them for
 // o.Duration of virtual time, as fast as it can, every heartbeat a real
-// write through the API server; and, before that, measures raw puts per
-// second into the same embedded etcd: the ceiling.
+// write through the API server; and, before that, measures in the same
+// process raw puts per second into the same embedded etcd, and the API
+// server's own Lease-update ceiling, which the simulation's write rate is
+// a share of.
 func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if o.Nodes < 1 {
 		return nil, fmt.Errorf("bench: nodes must be at least 1, not %d", o.Nodes)
@@ -110,6 +122,10 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	defer server.Stop()
 	etcdPuts, err := server.MeasureEtcdPuts(ctx, benchCalibration)
+	if err != nil {
+		return nil, err
+	}
+	ceiling, err := server.MeasureLeaseUpdates(ctx, benchCeiling)
 	if err != nil {
 		return nil, err
 	}
@@ -165,20 +181,22 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	writes, bytes, total := w.traffic.snapshot()
 	r := &BenchResult{
-		Nodes:               o.Nodes,
-		VirtualSeconds:      o.Duration.Seconds(),
-		WallSeconds:         wall,
-		Speedup:             o.Duration.Seconds() / wall,
-		APIWrites:           total,
-		APIWritesPerSecond:  float64(total) / wall,
-		EtcdPutsPerSecond:   etcdPuts,
-		RegistrationSeconds: registration.Seconds(),
-		RSSBytes:            peakRSS(),
-		CPUSeconds:          cpu,
-		LeaseWrites:         sumVerbs(writes["leases"]),
-		StatusWrites:        sumVerbs(writes["nodes/status"]),
-		LeaseBytes:          sumVerbs(bytes["leases"]),
-		StatusBytes:         sumVerbs(bytes["nodes/status"]),
+		Nodes:                     o.Nodes,
+		VirtualSeconds:            o.Duration.Seconds(),
+		WallSeconds:               wall,
+		Speedup:                   o.Duration.Seconds() / wall,
+		APIWrites:                 total,
+		APIWritesPerSecond:        float64(total) / wall,
+		EtcdPutsPerSecond:         etcdPuts,
+		APICeilingWritesPerSecond: ceiling.WritesPerSecond,
+		APICeilingCPUPerWrite:     ceiling.CPUMillisecondsPerWrite,
+		RegistrationSeconds:       registration.Seconds(),
+		RSSBytes:                  peakRSS(),
+		CPUSeconds:                cpu,
+		LeaseWrites:               sumVerbs(writes["leases"]),
+		StatusWrites:              sumVerbs(writes["nodes/status"]),
+		LeaseBytes:                sumVerbs(bytes["leases"]),
+		StatusBytes:               sumVerbs(bytes["nodes/status"]),
 	}
 	if total > 0 {
 		r.CPUPerWrite = 1000 * cpu / float64(total)
@@ -186,6 +204,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if etcdPuts > 0 {
 		r.Efficiency = r.APIWritesPerSecond / etcdPuts
 	}
+	r.CeilingShare = r.APIWritesPerSecond / ceiling.WritesPerSecond
 	if registration == 0 {
 		return r, fmt.Errorf("bench: not every one of the %d nodes was registered and Ready within %s of virtual time", o.Nodes, o.Duration)
 	}
