@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,13 +12,19 @@ import (
 	"github.com/nodesim/nodesim/scenarios"
 )
 
-// exampleFiles are the example scenarios shipped beside the package.
+// exampleFiles are the example scenarios shipped beside the package, and
+// bench's in bench/.
 func exampleFiles(t testing.TB) []string {
 	t.Helper()
 	files, err := filepath.Glob("*.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	bench, err := filepath.Glob("bench/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, bench...)
 	if len(files) < 2 {
 		t.Fatalf("found %d example scenarios, want at least default.yaml and heartbeats-small.yaml", len(files))
 	}
@@ -31,7 +38,7 @@ func TestExamplesLoad(t *testing.T) {
 			t.Errorf("%v", err)
 			continue
 		}
-		if want := file[:len(file)-len(".yaml")]; s.Name != want {
+		if want := strings.TrimSuffix(filepath.Base(file), ".yaml"); s.Name != want {
 			t.Errorf("%s: metadata.name %q, want the file's name %q", file, s.Name, want)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodesim/nodesim/sim/apiserver"
 	simrun "github.com/nodesim/nodesim/sim/run"
 )
 
@@ -30,6 +31,7 @@ func newBenchCommand() *cobra.Command {
 		seed      uint64
 		heap      string
 		cpu       string
+		scenario  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench [--nodes LIST] [--duration D] [--json]",
@@ -50,6 +52,16 @@ until every node was registered and Ready, peak RSS, and the Lease and
 NodeStatus writes and bytes per virtual second.`,
 		Args: noArgs("bench"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if scenario != "" {
+				if cmd.Flags().Changed("nodes") || cmd.Flags().Changed("duration") {
+					return badInput(fmt.Errorf("--scenario: the scenario says its nodes and duration; give --nodes and --duration without it"))
+				}
+				var given *uint64
+				if cmd.Flags().Changed("seed") {
+					given = &seed
+				}
+				return benchScenario(cmd, scenario, given, asJSON)
+			}
 			if !cmd.Flags().Changed("seed") {
 				seed = DefaultBenchSeed
 			}
@@ -91,8 +103,44 @@ NodeStatus writes and bytes per virtual second.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per fleet size instead of a table")
 	seedFlag(cmd, &seed)
 	cmd.Flags().StringVar(&heap, "memprofile", "", "write a heap profile taken at the end of the run to this file (one fleet size only)")
+	cmd.Flags().StringVar(&scenario, "scenario", "", "run this scenario as fast as it goes instead of fleet sizes, against the API server's ceiling measured before it")
 	cmd.Flags().StringVar(&cpu, "cpuprofile", "", "write a CPU profile of the run to this file (one fleet size only)")
 	return cmd
+}
+
+// benchScenario is bench --scenario: the scenario run as fast as it goes,
+// its API writes against the ceiling measured before it in the same
+// process.
+func benchScenario(cmd *cobra.Command, path string, seed *uint64, asJSON bool) error {
+	sc, err := loadScenario(cmd.Context(), path)
+	if err != nil {
+		return badInput(err)
+	}
+	r, err := simrun.BenchScenario(cmd.Context(), sc, seed)
+	if err != nil {
+		var se *apiserver.StartError
+		var ie *simrun.InputError
+		if errors.As(err, &se) || errors.As(err, &ie) {
+			return badInput(err)
+		}
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, string(b))
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tnodes\tvirtual s\twall s\tspeedup\tAPI writes\tAPI writes/s\tceiling writes/s\tceiling share\twrite-bound s\twall / write-bound\tpeak RSS MiB\texpectations passed\t")
+	fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.1f\t%.1fx\t%d\t%.0f\t%.0f\t%.2f\t%.1f\t%.2f\t%.0f\t%d/%d\t\n",
+		r.Scenario, r.Nodes, r.VirtualSeconds, r.WallSeconds, r.Speedup, r.APIWrites, r.APIWritesPerSecond,
+		r.APICeilingWritesPerSecond, r.CeilingShare, r.WriteBoundSeconds, r.WallOverWriteBound,
+		float64(r.RSSBytes)/(1<<20), r.ExpectationsPassed, r.ExpectationsPassed+r.ExpectationsFailed)
+	return tw.Flush()
 }
 
 // benchHere measures one fleet size in this process.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -49,6 +50,43 @@ func TestBenchBadSizes(t *testing.T) {
 		if code := runWithStderr(context.Background(), []string{"bench", "--nodes", list}, &stderr); code != exitBadInput ||
 			!strings.Contains(stderr.String(), "--nodes") {
 			t.Errorf("bench --nodes %q: exit %d, %q", list, code, stderr.String())
+		}
+	}
+}
+
+// TestBenchScenario runs a shipped scenario through bench --scenario: its
+// writes come out against a ceiling measured in the same run, with
+// figures that agree with each other, and its expectations hold.
+func TestBenchScenario(t *testing.T) {
+	cmd := newRootCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"bench", "--scenario", "../../scenarios/zone-outage.yaml", "--json"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var r simrun.ScenarioBenchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out.String())
+	}
+	if r.Scenario != "zone-outage" || r.Nodes != 60 || r.VirtualSeconds != 1200 || r.WallSeconds <= 0 ||
+		r.APIWrites < 60*60 || // a lease every 10 s, but for the partitioned zone
+		r.APICeilingWritesPerSecond <= 0 ||
+		math.Abs(r.CeilingShare-r.APIWritesPerSecond/r.APICeilingWritesPerSecond) > 1e-9 ||
+		math.Abs(r.WriteBoundSeconds-float64(r.APIWrites)/r.APICeilingWritesPerSecond) > 1e-9 ||
+		r.ExpectationsPassed != 8 || r.ExpectationsFailed != 0 {
+		t.Errorf("implausible result %+v", r)
+	}
+}
+
+func TestBenchScenarioBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "--scenario", "no-such.yaml"},
+		{"bench", "--scenario", "../../scenarios/zone-outage.yaml", "--nodes", "10"},
+	} {
+		var stderr bytes.Buffer
+		if code := runWithStderr(context.Background(), args, &stderr); code != exitBadInput || !strings.HasPrefix(stderr.String(), "nodesim: ") {
+			t.Errorf("%v: exit %d, %q", args, code, stderr.String())
 		}
 	}
 }

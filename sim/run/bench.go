@@ -211,6 +211,74 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	return r, nil
 }
 
+// ScenarioBenchResult is `nodesim bench --scenario FILE --json`: a
+// scenario run as fast as it goes, against the API server's ceiling
+// measured in the same process before it.
+type ScenarioBenchResult struct {
+	Scenario                  string  `json:"scenario"`
+	ScenarioFile              string  `json:"scenarioFile"`
+	Nodes                     int     `json:"nodes"`
+	VirtualSeconds            float64 `json:"virtualSeconds"`
+	WallSeconds               float64 `json:"wallSeconds"`
+	Speedup                   float64 `json:"speedup"`
+	APIWrites                 int64   `json:"apiWrites"`
+	APIWritesPerSecond        float64 `json:"apiWritesPerSecond"`
+	APICeilingWritesPerSecond float64 `json:"apiCeilingWritesPerSecond"`
+	CeilingShare              float64 `json:"ceilingShare"`
+	// WriteBoundSeconds is APIWrites at the ceiling's rate: the least wall
+	// time the API server allows for the run's writes; WallOverWriteBound
+	// is WallSeconds over it (1 would be a run that only wrote).
+	WriteBoundSeconds  float64 `json:"writeBoundSeconds"`
+	WallOverWriteBound float64 `json:"wallOverWriteBound"`
+	RSSBytes           int64   `json:"rssBytes"`
+	// ExpectationsPassed and ExpectationsFailed count the scenario's
+	// expectations.
+	ExpectationsPassed int `json:"expectationsPassed"`
+	ExpectationsFailed int `json:"expectationsFailed"`
+}
+
+// BenchScenario runs sc as `nodesim run` does, as fast as it goes, its
+// outputs in a temporary folder removed afterwards; before the fleet
+// starts, it measures the API server's Lease-update ceiling on the same
+// server.
+func BenchScenario(ctx context.Context, sc *scenarios.Scenario, seed *uint64) (*ScenarioBenchResult, error) {
+	out, err := os.MkdirTemp("", "nodesim-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(out)
+	var ceiling apiserver.LeaseCeiling
+	s, err := Run(ctx, sc, Options{OutDir: out, Seed: seed, BeforeFleet: func(server *apiserver.Server) error {
+		ceiling, err = server.MeasureLeaseUpdates(ctx, benchCeiling)
+		return err
+	}})
+	if err != nil {
+		return nil, err
+	}
+	var writes int64
+	for _, verbs := range s.APIWrites {
+		writes += sumVerbs(verbs)
+	}
+	r := &ScenarioBenchResult{
+		Scenario: s.Scenario, ScenarioFile: sc.File, Nodes: s.Nodes,
+		VirtualSeconds: s.VirtualSeconds, WallSeconds: s.WallSeconds, Speedup: s.Speedup,
+		APIWrites: writes, APIWritesPerSecond: float64(writes) / s.WallSeconds,
+		APICeilingWritesPerSecond: ceiling.WritesPerSecond,
+		WriteBoundSeconds:         float64(writes) / ceiling.WritesPerSecond,
+		RSSBytes:                  peakRSS(),
+	}
+	r.CeilingShare = r.APIWritesPerSecond / ceiling.WritesPerSecond
+	r.WallOverWriteBound = r.WallSeconds / r.WriteBoundSeconds
+	for _, x := range s.Expectations {
+		if x.Passed {
+			r.ExpectationsPassed++
+		} else {
+			r.ExpectationsFailed++
+		}
+	}
+	return r, nil
+}
+
 func nodeReady(n *corev1.Node) bool {
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {

@@ -42,6 +42,9 @@ type Options struct {
 	// Flags is the command line's flags as given, for the report and
 	// summary.json (the run's identity).
 	Flags string
+	// BeforeFleet, if set, is called once the API server is up, before
+	// the fleet starts (bench measures the server's ceiling there).
+	BeforeFleet func(*apiserver.Server) error
 }
 
 // Output file names in OutDir.
@@ -121,6 +124,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 			err = stopErr
 		}
 	}()
+	if opts.BeforeFleet != nil {
+		if err := opts.BeforeFleet(server); err != nil {
+			return nil, err
+		}
+	}
 
 	seed := sc.Seed
 	if opts.Seed != nil {
