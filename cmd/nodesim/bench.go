@@ -32,6 +32,7 @@ func newBenchCommand() *cobra.Command {
 		heap      string
 		cpu       string
 		scenario  string
+		soak      time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "bench [--nodes LIST] [--duration D] [--json]",
@@ -72,11 +73,21 @@ NodeStatus writes and bytes per virtual second.`,
 			if duration <= 0 {
 				return badInput(fmt.Errorf("--duration must be positive, not %s", duration))
 			}
+			if cmd.Flags().Changed("soak") {
+				switch {
+				case soak < 3*time.Hour || soak%time.Hour != 0:
+					return badInput(fmt.Errorf("--soak %s: must be whole hours, at least 3h (growth is measured from virtual hour %d)", soak, 2))
+				case len(sizes) != 1:
+					return badInput(fmt.Errorf("--soak: one fleet size at a time, not --nodes %s", nodesFlag))
+				case cmd.Flags().Changed("duration"):
+					return badInput(fmt.Errorf("--soak: the soak is the duration; give --duration without it"))
+				}
+			}
 			var results []*simrun.BenchResult
 			for _, n := range sizes {
 				var r *simrun.BenchResult
 				if len(sizes) == 1 {
-					r, err = benchHere(cmd, simrun.BenchOptions{Nodes: n, Duration: duration, Seed: seed}, heap, cpu)
+					r, err = benchHere(cmd, simrun.BenchOptions{Nodes: n, Duration: duration, Seed: seed, Soak: soak}, heap, cpu)
 				} else {
 					r, err = benchChild(cmd, n, duration, seed)
 				}
@@ -94,6 +105,9 @@ NodeStatus writes and bytes per virtual second.`,
 			}
 			if !asJSON {
 				printBenchTable(cmd.OutOrStdout(), results)
+				if soak > 0 {
+					printSoak(cmd.OutOrStdout(), results[0].Soak)
+				}
 			}
 			return nil
 		},
@@ -104,6 +118,7 @@ NodeStatus writes and bytes per virtual second.`,
 	seedFlag(cmd, &seed)
 	cmd.Flags().StringVar(&heap, "memprofile", "", "write a heap profile taken at the end of the run to this file (one fleet size only)")
 	cmd.Flags().StringVar(&scenario, "scenario", "", "run this scenario as fast as it goes instead of fleet sizes, against the API server's ceiling measured before it")
+	cmd.Flags().DurationVar(&soak, "soak", 0, "run one fleet size this long (whole hours, e.g. 24h) with a fault every virtual hour, sampling the live heap, goroutines and open files every virtual hour")
 	cmd.Flags().StringVar(&cpu, "cpuprofile", "", "write a CPU profile of the run to this file (one fleet size only)")
 	return cmd
 }
@@ -141,6 +156,19 @@ func benchScenario(cmd *cobra.Command, path string, seed *uint64, asJSON bool) e
 		r.APICeilingWritesPerSecond, r.CeilingShare, r.WriteBoundSeconds, r.WallOverWriteBound,
 		float64(r.RSSBytes)/(1<<20), r.ExpectationsPassed, r.ExpectationsPassed+r.ExpectationsFailed)
 	return tw.Flush()
+}
+
+// printSoak prints a soak's hourly samples and their growth.
+func printSoak(w io.Writer, s *simrun.SoakResult) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "virtual hour\tlive heap MiB\tgoroutines\topen files\t")
+	for _, x := range s.Samples {
+		fmt.Fprintf(tw, "%d\t%.1f\t%d\t%d\t\n", x.VirtualHour, float64(x.HeapBytes)/(1<<20), x.Goroutines, x.OpenFiles)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "growth from virtual hour 2 to %d: live heap %+.1f %%, goroutines %+.1f %%, open files %+.1f %%\n",
+		s.Samples[len(s.Samples)-1].VirtualHour, 100*s.HeapGrowth, 100*s.GoroutinesGrowth, 100*s.OpenFilesGrowth)
 }
 
 // benchHere measures one fleet size in this process.

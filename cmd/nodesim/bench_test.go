@@ -90,3 +90,49 @@ func TestBenchScenarioBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchSoak runs a short soak: one sample a virtual hour, after a
+// timeline with a fault every hour, and the growth from hour 2 computed
+// from the samples.
+func TestBenchSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three virtual hours")
+	}
+	cmd := newRootCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"bench", "--nodes", "10", "--soak", "3h", "--json"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var r simrun.BenchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out.String())
+	}
+	if r.VirtualSeconds != 3*3600 || r.Soak == nil || len(r.Soak.Samples) != 3 {
+		t.Fatalf("soak of %v virtual s: %+v", r.VirtualSeconds, r.Soak)
+	}
+	for i, x := range r.Soak.Samples {
+		if x.VirtualHour != i+1 || x.HeapBytes == 0 || x.Goroutines == 0 || x.OpenFiles == 0 {
+			t.Errorf("sample %d: %+v", i, x)
+		}
+	}
+	base, last := r.Soak.Samples[1], r.Soak.Samples[2]
+	if want := (float64(last.HeapBytes) - float64(base.HeapBytes)) / float64(base.HeapBytes); math.Abs(r.Soak.HeapGrowth-want) > 1e-9 {
+		t.Errorf("heap growth %v, want %v", r.Soak.HeapGrowth, want)
+	}
+}
+
+func TestBenchSoakBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "--soak", "2h", "--nodes", "10"},
+		{"bench", "--soak", "90m", "--nodes", "10"},
+		{"bench", "--soak", "3h", "--nodes", "10,20"},
+		{"bench", "--soak", "3h", "--nodes", "10", "--duration", "1h"},
+	} {
+		var stderr bytes.Buffer
+		if code := runWithStderr(context.Background(), args, &stderr); code != exitBadInput || !strings.Contains(stderr.String(), "--soak") {
+			t.Errorf("%v: exit %d, %q", args, code, stderr.String())
+		}
+	}
+}

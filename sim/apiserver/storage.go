@@ -43,6 +43,8 @@ type inProcessStorage struct {
 	client    *kubernetes.Client
 	raw       *clientv3.Client
 	compactor etcd3Compactor
+	// history is the clock the watch caches keep their history by.
+	history *historyClock
 }
 
 // etcd3Compactor is the compactor the stores report their compacted
@@ -65,7 +67,7 @@ func newInProcessStorage(s *etcdserver.EtcdServer) *inProcessStorage {
 	// endpoint of their client for etcd's version; the in-process client
 	// has no endpoint, so the checker is shown the one it reaches.
 	etcdfeature.DefaultFeatureSupportChecker.CheckClient(context.Background(), inProcessEndpoint{tracked}, storage.RequestWatchProgress)
-	return &inProcessStorage{client: client, raw: v3client.New(s),
+	return &inProcessStorage{client: client, raw: v3client.New(s), history: &historyClock{},
 		compactor: etcd3.NewCompactor(tracked, compactionInterval, clock.RealClock{}, nil)}
 }
 
@@ -123,7 +125,7 @@ func (p *inProcessStorage) decorate(cached bool, config *storagebackend.ConfigFo
 		return store, store.Close, nil
 	}
 	watchCache, err := cacher.NewCacherFromConfig(cacher.Config{
-		Storage:             store,
+		Storage:             historyStore{Interface: store, clock: p.history},
 		Versioner:           versioner,
 		GroupResource:       config.GroupResource,
 		EventsHistoryWindow: config.EventsHistoryWindow,

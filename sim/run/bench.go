@@ -49,6 +49,78 @@ type BenchOptions struct {
 	// HeapProfile, if set, receives a heap profile taken at the end of the
 	// run, before anything is released.
 	HeapProfile io.Writer
+	// Soak, if set, makes the run a soak: Duration is replaced by Soak, a
+	// fault from the timeline library (soakFaults) happens every virtual
+	// hour, and the live heap, goroutines and open files are sampled every
+	// virtual hour (BenchResult.Soak).
+	Soak time.Duration
+}
+
+// soakFaults are the soak's faults, one every virtual hour in this order,
+// each on one zone (the next one each time), half an hour into the hour:
+// the timeline's steps at the durations the shipped scenarios use.
+var soakFaults = []string{
+	"{at: %s, do: partition, nodes: {pool: %s}, for: 10m}",
+	"{at: %s, do: stopKubelet, nodes: {pool: %s}, for: 10m}",
+	"{at: %s, do: memoryPressure, nodes: {pool: %s}, for: 10m}",
+	"{at: %s, do: networkDown, nodes: {pool: %s}, for: 5m}",
+	"{at: %s, do: cordon, nodes: {pool: %s}, for: 10m}",
+	"{at: %s, do: restartKubelet, nodes: {pool: %s}}",
+	"{at: %s, do: diskPressure, nodes: {pool: %s}, for: 10m}",
+	"{at: %s, do: apiServerLatency, latency: 500ms, for: 10m}",
+	"{at: %s, do: apiServerOutage, for: 2m}",
+}
+
+// SoakSample is the process at the end of one virtual hour of a soak,
+// after a full garbage collection.
+type SoakSample struct {
+	VirtualHour int `json:"virtualHour"`
+	// HeapBytes is the live heap (runtime.MemStats.HeapAlloc right after a
+	// collection).
+	HeapBytes  uint64 `json:"heapBytes"`
+	Goroutines int    `json:"goroutines"`
+	OpenFiles  int    `json:"openFiles"`
+}
+
+// SoakResult is what a soak saw: the hourly samples, and the growth of
+// each between the end of virtual hour 2 and the end of the run (the first
+// hours fill caches and histories: the steady state starts after).
+type SoakResult struct {
+	Samples          []SoakSample `json:"samples"`
+	HeapGrowth       float64      `json:"heapGrowth"`
+	GoroutinesGrowth float64      `json:"goroutinesGrowth"`
+	OpenFilesGrowth  float64      `json:"openFilesGrowth"`
+}
+
+// soakBaseHour is the sample the growth is measured from.
+const soakBaseHour = 2
+
+// growth is (last - base) / base, or 0 without a base.
+func growth(base, last float64) float64 {
+	if base == 0 {
+		return 0
+	}
+	return (last - base) / base
+}
+
+// soakSample collects garbage and samples the process.
+func soakSample(hour int) SoakSample {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fds, _ := os.ReadDir("/proc/self/fd")
+	return SoakSample{VirtualHour: hour, HeapBytes: ms.HeapAlloc, Goroutines: runtime.NumGoroutine(), OpenFiles: len(fds)}
+}
+
+// summarize computes the growth from soakBaseHour to the last sample.
+func (s *SoakResult) summarize() {
+	if len(s.Samples) <= soakBaseHour {
+		return
+	}
+	base, last := s.Samples[soakBaseHour-1], s.Samples[len(s.Samples)-1]
+	s.HeapGrowth = growth(float64(base.HeapBytes), float64(last.HeapBytes))
+	s.GoroutinesGrowth = growth(float64(base.Goroutines), float64(last.Goroutines))
+	s.OpenFilesGrowth = growth(float64(base.OpenFiles), float64(last.OpenFiles))
 }
 
 // BenchResult is one line of `nodesim bench --json` (INTERFACE.md).
@@ -76,6 +148,8 @@ type BenchResult struct {
 	StatusWrites              int64   `json:"statusWrites"`
 	LeaseBytes                int64   `json:"leaseBytes"`
 	StatusBytes               int64   `json:"statusBytes"`
+	// Soak is set by a soak (BenchOptions.Soak).
+	Soak *SoakResult `json:"soak,omitempty"`
 }
 
 // benchScenario is the benchmark's fleet: nodes spread over zones, one pool
@@ -91,6 +165,19 @@ func benchScenario(o BenchOptions) (*scenarios.Scenario, error) {
 		}
 		zone := "zone-" + string(rune('a'+z))
 		fmt.Fprintf(&b, "  - name: %s\n    count: %d\n    labels: {topology.kubernetes.io/zone: %s, topology.kubernetes.io/region: bench}\n", zone, count, zone)
+	}
+	if o.Soak > 0 {
+		b.WriteString("  timeline:\n")
+		for h := range int(o.Soak / time.Hour) {
+			zone := "zone-" + string(rune('a'+h%o.Zones))
+			at := (time.Duration(h)*time.Hour + 30*time.Minute).String()
+			fault := soakFaults[h%len(soakFaults)]
+			if strings.Contains(fault, "nodes:") {
+				fmt.Fprintf(&b, "  - "+fault+"\n", at, zone)
+			} else { // the API server's: no zone
+				fmt.Fprintf(&b, "  - "+fault+"\n", at)
+			}
+		}
 	}
 	return scenarios.Parse("bench.yaml", []byte(b.String()))
 }
@@ -110,6 +197,9 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	if o.Zones == 0 {
 		o.Zones = DefaultBenchZones
+	}
+	if o.Soak > 0 {
+		o.Duration = o.Soak
 	}
 	o.Zones = min(o.Zones, o.Nodes, 26)
 	sc, err := benchScenario(o)
@@ -166,6 +256,17 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		}
 		registration = time.Since(wallStart)
 	})
+	var soak *SoakResult
+	if o.Soak > 0 {
+		soak = &SoakResult{}
+		next := w.engine.Start().Add(time.Hour)
+		w.engine.AfterBarriers(func(now time.Time) {
+			for !now.Before(next) {
+				soak.Samples = append(soak.Samples, soakSample(int(next.Sub(w.engine.Start())/time.Hour)))
+				next = next.Add(time.Hour)
+			}
+		})
+	}
 	if err := w.engine.Run(w.ctx, w.engine.Start().Add(o.Duration)); err != nil {
 		if w.err != nil {
 			return nil, fmt.Errorf("bench: %w", w.err)
@@ -173,6 +274,9 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	wall, cpu := time.Since(wallStart).Seconds(), (sim.ProcessCPU() - cpuStart).Seconds()
+	if soak != nil && len(soak.Samples) < int(o.Soak/time.Hour) { // the last hour ended with the run
+		soak.Samples = append(soak.Samples, soakSample(int(o.Soak/time.Hour)))
+	}
 	if o.HeapProfile != nil {
 		runtime.GC()
 		if err := pprof.WriteHeapProfile(o.HeapProfile); err != nil {
@@ -197,6 +301,10 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		StatusWrites:              sumVerbs(writes["nodes/status"]),
 		LeaseBytes:                sumVerbs(bytes["leases"]),
 		StatusBytes:               sumVerbs(bytes["nodes/status"]),
+		Soak:                      soak,
+	}
+	if soak != nil {
+		soak.summarize()
 	}
 	if total > 0 {
 		r.CPUPerWrite = 1000 * cpu / float64(total)

@@ -122,10 +122,16 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 		}
 		return node.Clients{Core: core, Coordination: coordination}, nil
 	}
+	server, embedded := backend.(*apiserver.Server)
+	if embedded {
+		// The cluster's time is the simulation's: the watch caches keep
+		// their history by it (apiserver.historyClock).
+		server.FollowClock(e.Clock())
+	}
 	if err := w.startInformers(ctx); err != nil {
 		return nil, err
 	}
-	if server, embedded := backend.(*apiserver.Server); embedded && o.controllers != nil {
+	if embedded && o.controllers != nil {
 		if w.kcm, err = startControllerManager(ctx, server, *o.controllers); err != nil {
 			return nil, err
 		}
