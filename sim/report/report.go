@@ -45,7 +45,20 @@ type Input struct {
 	Pools map[string]string
 	// Identity is what ran.
 	Identity Identity
+	// FailedSteps are the timeline steps that could not happen, in trace
+	// order (summary.json's failedSteps).
+	FailedSteps []FailedStep
 }
+
+// FailedStep is a timeline step that could not happen.
+type FailedStep struct {
+	T                      time.Duration // virtual
+	Event, Type, Pod, Node string
+	Error                  string
+}
+
+// failedStepRow is a failed step as the page shows it.
+type failedStepRow struct{ At, Event, Type, What, Error string }
 
 // Expectation is one checked expectation of the scenario.
 type Expectation struct {
@@ -85,6 +98,7 @@ type page struct {
 	Held         int
 	Failed       []Expectation
 	Expectations []Expectation
+	FailedSteps  []failedStepRow
 	Identity     Identity
 	File         string
 	RateWindow   string
@@ -177,6 +191,13 @@ func Write(w io.Writer, in Input) error {
 	}
 	if len(in.Expectations) > 0 && !in.Passed && len(p.Failed) == 0 {
 		p.Verdict = "fail"
+	}
+	for _, f := range in.FailedSteps {
+		what := f.Pod
+		if what == "" {
+			what = f.Node
+		}
+		p.FailedSteps = append(p.FailedSteps, failedStepRow{At: fmtDur(f.T), Event: f.Event, Type: f.Type, What: what, Error: f.Error})
 	}
 	p.Changes, p.ChangesAll = nodeChanges(&in)
 	p.ChangeKinds, p.ChangePools, p.ChangeCSS = changeFilters(p.Changes)
@@ -407,8 +428,15 @@ p.note { color: var(--muted); }
 <section id="verdict">
 <div class="verdict {{.Verdict}}">
 <strong>{{if eq .Verdict "pass"}}PASS{{else if eq .Verdict "fail"}}FAIL{{else}}NO EXPECTATIONS{{end}}</strong>
-<span>{{if .Expectations}}{{.Held}} of {{len .Expectations}} expectations held{{else}}The scenario declares no expectations: nothing was verified. Add an <code>expect:</code> section to check outcomes.{{end}}</span>
+<span>{{if .Expectations}}{{.Held}} of {{len .Expectations}} expectations held{{else}}The scenario declares no expectations: nothing was verified. Add an <code>expect:</code> section to check outcomes.{{end}}{{with .FailedSteps}} {{len .}} timeline step{{if ne (len .) 1}}s{{end}} could not happen (below).{{end}}</span>
 </div>
+{{with .FailedSteps}}<p class="bad failed-steps">✘ {{len .}} timeline step{{if ne (len .) 1}}s{{end}} could not happen:</p>
+<table class="failed-steps">
+<thead><tr><th>at</th><th>event</th><th>step</th><th>pod or node</th><th>error</th></tr></thead>
+<tbody>
+{{range .}}<tr class="failed"><td class="num">{{.At}}</td><td>{{.Event}}</td><td>{{.Type}}</td><td>{{.What}}</td><td class="reason">{{.Error}}</td></tr>
+{{end}}</tbody>
+</table>{{end}}
 {{range .Failed}}<p class="bad failed-expectation">✘ {{with $.File}}{{.}}:{{end}}{{if .Line}}{{.Line}}: {{end}}{{.Type}}: {{if .Expected}}{{.Expected}}; seen: {{.Seen}}{{else}}{{.Reason}}{{end}}</p>
 {{end}}{{if .Expectations}}<table>
 <thead><tr><th>line</th><th>type</th><th>expected</th><th>seen</th><th>passed</th></tr></thead>

@@ -303,6 +303,29 @@ func TestPass(t *testing.T) {
 	}
 }
 
+// TestFailedStepsShown: a run without expectations whose timeline steps
+// could not happen says so next to its neutral verdict, each step with
+// its error.
+func TestFailedStepsShown(t *testing.T) {
+	in := partitionInput()
+	in.Expectations, in.Passed = nil, true
+	in.FailedSteps = []FailedStep{
+		{T: 90 * time.Second, Event: "CheckpointFailed", Type: "checkpoint", Pod: "default/web-0", Error: "checkpoint location is not writable"},
+		{T: 2 * time.Minute, Event: "RestoreSkipped", Type: "restore", Pod: "default/web-0", Error: "no archive of container app"},
+	}
+	page := render(t, in)
+	for _, want := range []string{`class="verdict none"`, "2 timeline steps could not happen", "CheckpointFailed", "default/web-0",
+		"checkpoint location is not writable", "no archive of container app"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	in.FailedSteps = nil
+	if page := render(t, in); strings.Contains(page, "could not happen") {
+		t.Errorf("a run whose steps all happened reports failed steps")
+	}
+}
+
 func TestEmptyInput(t *testing.T) {
 	page := render(t, Input{})
 	if n := len(svgs(t, page)); n != 8 {

@@ -49,7 +49,8 @@ func TestRelativeOutDir(t *testing.T) {
 
 // TestFailedStepsInSummary: a run with no expectations whose checkpoint
 // times out (and so whose restore has nothing to restore) says so in its
-// summary, and the trace has a record of each step that did not happen.
+// summary and its report, and the trace has a record of each step that
+// did not happen.
 func TestFailedStepsInSummary(t *testing.T) {
 	sc, err := scenarios.Parse("t.yaml", []byte(`apiVersion: nodesim.dev/v1alpha1
 kind: Scenario
@@ -92,6 +93,10 @@ spec:
 	summary, err := os.ReadFile(filepath.Join(out, SummaryFile))
 	if err != nil || !strings.Contains(string(summary), `"failedSteps": [`) {
 		t.Errorf("summary.json lacks failedSteps: %v\n%s", err, summary)
+	}
+	page, err := os.ReadFile(filepath.Join(out, ReportFile))
+	if err != nil || !strings.Contains(string(page), "2 timeline steps could not happen") || !strings.Contains(string(page), "timed out") {
+		t.Errorf("report.html does not list the failed steps: %v", err)
 	}
 }
 

@@ -377,6 +377,10 @@ func writeReport(path string, w *world, s *Summary, records []sim.Record, sample
 		in.Identity.Version, in.Identity.Commit, in.Identity.GoVersion = s.Nodesim.Version, s.Nodesim.Commit, s.Nodesim.GoVersion
 		in.Identity.Served = s.Nodesim.Kubernetes
 	}
+	for _, f := range s.FailedSteps {
+		in.FailedSteps = append(in.FailedSteps, report.FailedStep{T: time.Duration(f.T * float64(time.Second)).Round(time.Millisecond),
+			Event: f.Event, Type: f.Type, Pod: f.Pod, Node: f.Node, Error: f.Error})
+	}
 	for _, e := range s.Expectations {
 		in.Expectations = append(in.Expectations, report.Expectation{Type: e.Type, Reason: e.Reason, Passed: e.Passed,
 			Expected: e.Expected, Seen: e.Seen, Line: e.Line})
