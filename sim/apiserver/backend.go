@@ -94,10 +94,15 @@ func (e *External) WriteKubeconfig(path string) error {
 func (e *External) Stop() error { return nil }
 
 // createNamespace creates a namespace unless it exists, retrying while the
-// server is still settling (admission waits for its informers).
+// server is still settling (admission waits for its informers). One that
+// exists is not created: an identity that may read namespaces but not
+// create them (a shard's ServiceAccount on a real cluster) gets by.
 func createNamespace(ctx context.Context, client kubernetes.Interface, name string) error {
 	var last error
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		if _, err := client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); err == nil {
+			return nil
+		}
 		_, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 		if err == nil || apierrors.IsAlreadyExists(err) {
 			return nil

@@ -39,6 +39,9 @@ type world struct {
 	control  *controlPlane // nil against an external cluster
 	kcm      *kcm.ControllerManager
 	faults   *faults
+	// owns says which of the scenario's nodes this process runs: all but
+	// in a shard of the fleet (serve --shard).
+	owns     func(node string) bool
 	ctx      context.Context
 	cancel   context.CancelFunc
 	informer informers.SharedInformerFactory
@@ -70,6 +73,9 @@ type worldOptions struct {
 	// endpoints, when set, serves each node's kubelet API, CRI and device
 	// plugin sockets, trusted by this embedded API server.
 	endpoints *apiserver.Server
+	// owns, if set, says which of the scenario's nodes run here (a shard
+	// of the fleet); the others are another process's.
+	owns func(node string) bool
 }
 
 func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, cfg sim.Config, o worldOptions) (_ *world, err error) {
@@ -86,7 +92,10 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 		}
 	}()
 	w := &world{sc: sc, engine: e, traffic: newTraffic(), tracker: newTracker(), ctx: ctx, cancel: cancel,
-		dirtyNodes: map[string]bool{}, dirtyPods: map[string]*podChange{}}
+		dirtyNodes: map[string]bool{}, dirtyPods: map[string]*podChange{}, owns: o.owns}
+	if w.owns == nil {
+		w.owns = func(string) bool { return true }
+	}
 	w.observer = newObserver(w.tracker, e)
 	w.faults = newFaults(w)
 	w.traffic.fault = w.faults.roundTrip
