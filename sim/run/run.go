@@ -162,7 +162,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	records := w.engine.Tracer().Records()
 	results := sc.Check(records, sc.Duration)
 	expectations := make([]Expectation, 0, len(results))
-	for _, r := range results {
+	for i, r := range results {
+		rm.observeExpectation(i, r) // metrics hook: nodesim_expectation_passed
 		event := sim.EventExpectationPassed
 		if !r.Passed {
 			event = sim.EventExpectationFailed

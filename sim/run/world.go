@@ -41,11 +41,14 @@ type world struct {
 	faults   *faults
 	// owns says which of the scenario's nodes this process runs: all but
 	// in a shard of the fleet (serve --shard).
-	owns     func(node string) bool
-	ctx      context.Context
-	cancel   context.CancelFunc
-	informer informers.SharedInformerFactory
-	podIndex cache.Indexer
+	owns func(node string) bool
+	// othersWrite: the cluster's own controllers write the fleet's Nodes
+	// too (an external cluster), and the trace has what they changed.
+	othersWrite bool
+	ctx         context.Context
+	cancel      context.CancelFunc
+	informer    informers.SharedInformerFactory
+	podIndex    cache.Indexer
 
 	mu         sync.Mutex
 	dirtyNodes map[string]bool
@@ -96,6 +99,8 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 	if w.owns == nil {
 		w.owns = func(string) bool { return true }
 	}
+	_, embedded := backend.(*apiserver.Server)
+	w.othersWrite = !embedded
 	w.observer = newObserver(w.tracker, e)
 	w.faults = newFaults(w)
 	w.traffic.fault = w.faults.roundTrip
@@ -278,6 +283,9 @@ func (w *world) afterBarriers(now time.Time) {
 	nodes, pods := w.dirtyNodes, w.dirtyPods
 	w.dirtyNodes, w.dirtyPods = map[string]bool{}, map[string]*podChange{}
 	w.mu.Unlock()
+	if w.othersWrite {
+		w.traceOthersWrites(sortedKeys(nodes))
+	}
 	if w.control != nil {
 		w.control.react(now, sortedKeys(nodes), pods)
 		if err := w.tracker.wait(); err != nil {
@@ -292,6 +300,27 @@ func (w *world) afterBarriers(now time.Time) {
 		w.mu.Unlock()
 	}
 	w.dispatch(now, pods)
+}
+
+// traceOthersWrites traces what changed on the fleet's nodes by writes
+// the simulation did not make (the cluster's node lifecycle controller's
+// taints and conditions, a person's cordon), from the watch, which has
+// every write so far at a barrier: the simulation's own writes are in the
+// observer's views already, so only the others' show.
+func (w *world) traceOthersWrites(names []string) {
+	lister := w.informer.Core().V1().Nodes().Lister()
+	for _, name := range names {
+		if _, ours := w.observer.views[name]; !ours {
+			continue
+		}
+		n, err := lister.Get(name)
+		if err != nil {
+			continue
+		}
+		for _, r := range w.observer.changes(n) {
+			w.engine.Trace(r)
+		}
+	}
 }
 
 // dispatch hands each changed pod's latest state to its node's kubelet, on
