@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,6 +168,11 @@ func (rm *runMetrics) observeFleet(now time.Time) {
 	if err != nil {
 		return
 	}
+	// A shard counts its own nodes and the pods on them; the unscheduled
+	// pods are counted once, by the shard the empty node name hashes to,
+	// so that sums over shards count each once.
+	ns = slices.DeleteFunc(ns, func(n *corev1.Node) bool { return !w.owns(n.Name) })
+	ps = slices.DeleteFunc(ps, func(p *corev1.Pod) bool { return !w.owns(p.Spec.NodeName) })
 	rm.metrics.ObserveFleet(ns, ps)
 	rm.metrics.ObserveTime(now.Sub(w.engine.Start()), time.Since(rm.start))
 }

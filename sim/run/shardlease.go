@@ -123,7 +123,11 @@ func serveShard(ctx context.Context, sc *scenarios.Scenario, backend apiserver.B
 				running, stop := context.WithCancel(leaseHeld)
 				defer stop()
 				defer context.AfterFunc(ctx, stop)()
-				served <- serveNodes(running, sc, backend, o, rm)
+				// Against a real cluster virtual time is the wall clock:
+				// a standby's starts when it takes over.
+				shardOpts := o
+				shardOpts.Start = time.Now()
+				served <- serveNodes(running, sc, backend, shardOpts, rm)
 				stopElecting() // release the Lease now that the nodes stopped
 			},
 			OnStoppedLeading: func() {},
