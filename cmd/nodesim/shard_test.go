@@ -418,3 +418,33 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// TestShardFlagsExitTwoNamingTheFlag: --shard without --kubeconfig, or
+// with a value that is not I/N of a shard that exists, exits 2 naming the
+// flag, before anything starts.
+func TestShardFlagsExitTwoNamingTheFlag(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig") // never read: the flags are checked first
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--shard", "0/3"}, "--shard 0/3: requires --kubeconfig"},
+		{[]string{"--shard", "3/3", "--kubeconfig", kc}, `--shard "3/3": the shard index must be from 0 to 2`},
+		{[]string{"--shard", "x", "--kubeconfig", kc}, `--shard "x": must be I/N`},
+		{[]string{"--shard", "0/0", "--kubeconfig", kc}, `--shard "0/0": the shard count must be at least 1`},
+		{[]string{"--shard", "ordinal/x", "--kubeconfig", kc}, `--shard "ordinal/x"`},
+		{[]string{"--shard", "0/3", "--kubeconfig", kc, "--shard-lease-duration", "1s"}, "--shard-lease-duration 1s"},
+	} {
+		var stderr bytes.Buffer
+		args := append([]string{"serve", "--nodes", "3"}, tc.args...)
+		if code := runWithStderr(context.Background(), args, &stderr); code != exitBadInput || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("nodesim %s: exit %d, stderr %q; want 2 and %q", strings.Join(args, " "), code, stderr.String(), tc.want)
+		}
+	}
+	t.Setenv("POD_NAME", "nodesim-1")
+	var o serveOptions
+	o.shard, o.kubeconfig, o.leaseDuration = "ordinal/3", kc, 40*time.Second
+	if sh, lease, err := o.shardOptions(); err != nil || sh.String() != "1/3" || !strings.HasSuffix(lease.Identity, fmt.Sprintf("_%d", os.Getpid())) {
+		t.Errorf("--shard ordinal/3 in pod nodesim-1: %v, %+v, %v; want shard 1/3", sh, lease, err)
+	}
+}
