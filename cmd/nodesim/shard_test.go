@@ -434,6 +434,8 @@ func TestShardFlagsExitTwoNamingTheFlag(t *testing.T) {
 		{[]string{"--shard", "0/0", "--kubeconfig", kc}, `--shard "0/0": the shard count must be at least 1`},
 		{[]string{"--shard", "ordinal/x", "--kubeconfig", kc}, `--shard "ordinal/x"`},
 		{[]string{"--shard", "0/3", "--kubeconfig", kc, "--shard-lease-duration", "1s"}, "--shard-lease-duration 1s"},
+		{[]string{"--in-cluster", "--kubeconfig", kc}, "--in-cluster: give --kubeconfig or --in-cluster, not both"},
+		{[]string{"--in-cluster", "--shard", "0/3"}, "--in-cluster: in-cluster configuration"}, // not in a pod
 	} {
 		var stderr bytes.Buffer
 		args := append([]string{"serve", "--nodes", "3"}, tc.args...)
