@@ -20,7 +20,7 @@ NORACE_PKGS := ./sim/run ./cmd/nodesim
 RACE_PKGS = $(shell $(GO) list $(PKGS) | grep -v -e '/sim/run$$' -e '/cmd/nodesim$$')
 TESTFLAGS ?= -timeout 15m
 
-.PHONY: help build install run serve test vet tidy-check bench dashboards fuzz clean
+.PHONY: help build install run serve test vet tidy-check bench dashboards fuzz clean image
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,11 @@ test: vet ## the whole test suite (what CI runs); lists at its end the tests ski
 vet: ## go vet and gofmt
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet $(PKGS)
+
+IMAGE ?= nodesim:$(VERSION)
+
+image: ## build the container image $(IMAGE) (Dockerfile: distroless static, user 65532); deploy/ runs it
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
 
 tidy-check: ## go mod tidy leaves no diff
 	$(GO) mod tidy -diff

@@ -54,6 +54,9 @@ spec:
       spec:
         containers:
         - {name: app, image: "nginx:1.27", resources: {requests: {cpu: 100m}}}
+  expect:
+  - condition: {type: Ready, status: "True"}
+    by: 1h
 `, servePoolSize, serveReplicas)
 
 // served is the one nodesim the tests of this package share (the API

@@ -44,14 +44,31 @@ type Result struct {
 func (s *Scenario) Check(records []sim.Record, end time.Duration) []Result {
 	results := make([]Result, 0, len(s.Expect))
 	for _, x := range s.Expect {
-		results = append(results, s.check(x, records, end))
+		results = append(results, s.check(x, records, end, nil))
 	}
 	return results
 }
 
-func (s *Scenario) check(x Expectation, records []sim.Record, end time.Duration) Result {
+// CheckOwn evaluates expectation i as Check does, over the nodes owns
+// says are judged (nil: every node): a shard of the fleet judges its own
+// nodes, the count "all" of a condition or taint expectation being how
+// many of them the selector chooses, and counts evictions and taints of
+// its own nodes only. records may stop before the expectation's time: a
+// passed result that FinalWhenPassed is then final.
+func (s *Scenario) CheckOwn(i int, records []sim.Record, end time.Duration, owns func(node string) bool) Result {
+	return s.check(s.Expect[i], records, end, owns)
+}
+
+// FinalWhenPassed says whether the expectation, once it held at an
+// instant, holds whatever comes after: a condition, taint or zone state
+// expected by a time. Others are decided at their time.
+func (x Expectation) FinalWhenPassed() bool {
+	return x.When == "by" && (x.Kind == ExpectCondition || x.Kind == ExpectTaint || x.Kind == ExpectZoneState)
+}
+
+func (s *Scenario) check(x Expectation, records []sim.Record, end time.Duration, owns func(string) bool) Result {
 	r := Result{Type: x.Type(), Line: x.Line}
-	expected := s.describe(x)
+	expected := s.describe(x, owns)
 	r.Expected = expected
 	if x.Time > end {
 		r.At = end
@@ -62,13 +79,13 @@ func (s *Scenario) check(x Expectation, records []sim.Record, end time.Duration)
 	var seen string
 	switch x.Kind {
 	case ExpectCondition, ExpectTaint:
-		seen = s.checkNodes(x, records, &r)
+		seen = s.checkNodes(x, records, &r, owns)
 	case ExpectEvictions:
-		seen = s.checkEvictions(x, records, &r)
+		seen = s.checkEvictions(x, records, &r, owns)
 	case ExpectZoneState:
 		seen = checkZone(x, records, &r)
 	case ExpectTaintRate:
-		seen = s.checkTaintRate(x, records, &r)
+		seen = s.checkTaintRate(x, records, &r, owns)
 	default:
 		r.At = x.Time
 		seen = "nodesim cannot check this kind of expectation"
@@ -112,18 +129,18 @@ func (x Expectation) within(n, all int) bool {
 }
 
 // checkNodes checks a condition or taint expectation.
-func (s *Scenario) checkNodes(x Expectation, records []sim.Record, r *Result) string {
+func (s *Scenario) checkNodes(x Expectation, records []sim.Record, r *Result, owns func(string) bool) string {
 	// The chosen nodes are those of the fleet at the expectation's time
 	// that the selector matches; they are counted, not listed, and a node
 	// of the trace is judged when it first appears.
 	sizes := s.sizesAt(x.Time)
-	all := s.matchCount(x.Nodes, sizes)
+	all := s.chosenCount(x.Nodes, sizes, owns)
 	chosen := make(map[string]bool)
 	isChosen := func(name string) bool {
 		c, ok := chosen[name]
 		if !ok {
 			pool, i, exists := s.locate(name)
-			c = exists && i < sizes[pool] && s.nodeMatches(x.Nodes, name)
+			c = exists && i < sizes[pool] && s.nodeMatches(x.Nodes, name) && judged(owns, name)
 			chosen[name] = c
 		}
 		return c
@@ -226,13 +243,13 @@ func (s *Scenario) nodeMatches(sel NodeSelector, name string) bool {
 
 // checkEvictions checks an evictions expectation: the PodEvicted records
 // up to its time.
-func (s *Scenario) checkEvictions(x Expectation, records []sim.Record, r *Result) string {
+func (s *Scenario) checkEvictions(x Expectation, records []sim.Record, r *Result, owns func(string) bool) string {
 	var times []time.Duration
 	for _, rec := range records {
 		if rec.T > x.Time {
 			break
 		}
-		if rec.Event != sim.EventPodEvicted || !s.nodeMatches(x.Nodes, rec.Node) {
+		if rec.Event != sim.EventPodEvicted || !s.nodeMatches(x.Nodes, rec.Node) || !judged(owns, rec.Node) {
 			continue
 		}
 		ns, name, _ := strings.Cut(rec.Pod, "/")
@@ -335,13 +352,13 @@ func checkZone(x Expectation, records []sim.Record, r *Result) string {
 
 // checkTaintRate checks a taintRate expectation: in every window of Per,
 // at most AtMost taints added.
-func (s *Scenario) checkTaintRate(x Expectation, records []sim.Record, r *Result) string {
+func (s *Scenario) checkTaintRate(x Expectation, records []sim.Record, r *Result, owns func(string) bool) string {
 	var times []time.Duration
 	for _, rec := range records {
 		if rec.T > x.Time {
 			break
 		}
-		if rec.Event == sim.EventNodeTaintAdded && rec.Key == x.Taint.Key && rec.Effect == string(x.Taint.Effect) && s.nodeMatches(x.Nodes, rec.Node) {
+		if rec.Event == sim.EventNodeTaintAdded && rec.Key == x.Taint.Key && rec.Effect == string(x.Taint.Effect) && s.nodeMatches(x.Nodes, rec.Node) && judged(owns, rec.Node) {
 			times = append(times, rec.T)
 		}
 	}
@@ -379,11 +396,11 @@ func (s *Scenario) checkTaintRate(x Expectation, records []sim.Record, r *Result
 }
 
 // describe is the first half of a Result's reason: "expected ...".
-func (s *Scenario) describe(x Expectation) string {
+func (s *Scenario) describe(x Expectation, owns func(string) bool) string {
 	when := x.When + " " + x.Time.String()
 	switch x.Kind {
 	case ExpectCondition, ExpectTaint:
-		all := s.matchCount(x.Nodes, s.sizesAt(x.Time))
+		all := s.chosenCount(x.Nodes, s.sizesAt(x.Time), owns)
 		what := fmt.Sprintf("%s=%s", x.Condition, x.Status)
 		if x.Kind == ExpectTaint {
 			what = "taint " + taintName(x.Taint)
@@ -423,6 +440,27 @@ func (s *Scenario) describe(x Expectation) string {
 	}
 	return "expected " + x.Kind
 }
+
+// chosenCount is how many of the nodes owns judges sel matches in a
+// fleet of these pool sizes, before any fraction.
+func (s *Scenario) chosenCount(sel NodeSelector, sizes []int, owns func(string) bool) int {
+	if owns == nil {
+		return s.matchCount(sel, sizes)
+	}
+	n := 0
+	for i, p := range s.NodePools {
+		p.candidates(sel, sizes[i], func(idx int) bool {
+			if owns(p.NodeName(idx)) {
+				n++
+			}
+			return true
+		})
+	}
+	return n
+}
+
+// judged says whether owns (nil: every node) judges the node.
+func judged(owns func(string) bool, node string) bool { return owns == nil || owns(node) }
 
 func taintName(t corev1.Taint) string { return t.Key + ":" + string(t.Effect) }
 

@@ -319,3 +319,41 @@ func TestCheckGrownFleet(t *testing.T) {
 		t.Errorf("no records: %+v", got)
 	}
 }
+
+// TestCheckOwn: a shard judges its own nodes: "all" is how many of them
+// the selector chooses, and other nodes' records do not count; a "by"
+// condition that held is final, whatever came after.
+func TestCheckOwn(t *testing.T) {
+	s := mustParse(t, fleet+`  expect:
+  - condition: {type: Ready, status: Unknown}
+    nodes: {pool: a}
+    by: 2m
+  - evictions: {}
+    atMost: 0
+    by: 5m
+`)
+	owns := func(node string) bool { return node == "a-1" }
+	records := []sim.Record{
+		condition(10, "a-0", "Ready", "Unknown"), // another shard's
+		condition(15, "a-0", "Ready", "True"),
+		condition(20, "a-1", "Ready", "Unknown"),
+		{T: secs(30), Event: sim.EventPodEvicted, Node: "a-0", Pod: "default/web-0"}, // another shard's
+		condition(40, "a-1", "Ready", "True"),
+	}
+	r := s.CheckOwn(0, records, 2*time.Minute, owns)
+	if !r.Passed || r.At != 20*time.Second || r.Expected != "expected 1 node of pool a with Ready=Unknown by 2m0s" {
+		t.Errorf("condition over a-1 alone: %+v", r)
+	}
+	if all := s.CheckOwn(0, records, 2*time.Minute, nil); all.Passed {
+		t.Errorf("condition over both nodes, a-0 and a-1 never Unknown at once: %+v", all)
+	}
+	if !s.Expect[0].FinalWhenPassed() || s.Expect[1].FinalWhenPassed() {
+		t.Error("a condition by a time is final once held; an eviction count is not")
+	}
+	if r := s.CheckOwn(1, records, 5*time.Minute, owns); !r.Passed {
+		t.Errorf("evictions from another shard's node counted: %+v", r)
+	}
+	if r := s.CheckOwn(1, records, 5*time.Minute, nil); r.Passed {
+		t.Errorf("evictions over the whole fleet: %+v, want a failure", r)
+	}
+}

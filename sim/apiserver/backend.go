@@ -51,19 +51,33 @@ func NewExternal(ctx context.Context, kubeconfigPath string) (*External, error) 
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfigPath, err)
 	}
+	return newExternal(ctx, kubeconfigPath, "cluster of "+kubeconfigPath, config)
+}
+
+// NewInCluster is the cluster nodesim runs in as a pod, reached with its
+// ServiceAccount's credentials (client-go's in-cluster configuration).
+func NewInCluster(ctx context.Context) (*External, error) {
+	config, err := restclient.InClusterConfig()
+	if err != nil {
+		return nil, fmt.Errorf("in-cluster configuration: %w", err)
+	}
+	return newExternal(ctx, "", "cluster nodesim runs in", config)
+}
+
+func newExternal(ctx context.Context, path, what string, config *restclient.Config) (*External, error) {
 	client, err := kubernetes.NewForConfig(config)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfigPath, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx); err != nil {
-		return nil, fmt.Errorf("cluster of %s not ready: %w", kubeconfigPath, err)
+		return nil, fmt.Errorf("%s not ready: %w", what, err)
 	}
 	if err := ensureNamespaces(ctx, config); err != nil {
 		return nil, err
 	}
-	return &External{path: kubeconfigPath, config: config}, nil
+	return &External{path: path, config: config}, nil
 }
 
 // RESTConfig is the kubeconfig's client configuration.
@@ -83,6 +97,9 @@ func (e *External) NodeConfig(string) (*restclient.Config, error) { return e.RES
 
 // WriteKubeconfig copies the kubeconfig nodesim was given.
 func (e *External) WriteKubeconfig(path string) error {
+	if e.path == "" {
+		return fmt.Errorf("in a cluster's pod there is no kubeconfig to copy")
+	}
 	b, err := os.ReadFile(e.path)
 	if err != nil {
 		return err
@@ -94,10 +111,15 @@ func (e *External) WriteKubeconfig(path string) error {
 func (e *External) Stop() error { return nil }
 
 // createNamespace creates a namespace unless it exists, retrying while the
-// server is still settling (admission waits for its informers).
+// server is still settling (admission waits for its informers). One that
+// exists is not created: an identity that may read namespaces but not
+// create them (a shard's ServiceAccount on a real cluster) gets by.
 func createNamespace(ctx context.Context, client kubernetes.Interface, name string) error {
 	var last error
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		if _, err := client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); err == nil {
+			return nil
+		}
 		_, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 		if err == nil || apierrors.IsAlreadyExists(err) {
 			return nil

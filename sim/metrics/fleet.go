@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -138,4 +139,14 @@ func (m *Metrics) ObserveTime(virtual, wall time.Duration) {
 	if wall > 0 {
 		m.speed.Set(virtual.Seconds() / wall.Seconds())
 	}
+}
+
+// ObserveExpectation records the verdict on the scenario's expectation
+// spec.expect[index] of kind typ, once it is decided.
+func (m *Metrics) ObserveExpectation(index int, typ string, passed bool) {
+	v := 0.0
+	if passed {
+		v = 1
+	}
+	m.expectations.WithLabelValues(strconv.Itoa(index), typ).Set(v)
 }

@@ -28,6 +28,10 @@ const (
 	LabelResource = "resource"
 	LabelVerb     = "verb"
 	LabelCode     = "code"
+	LabelIndex    = "index"
+	// LabelShard is on every metric of a shard of the fleet (serve
+	// --shard): its index, so that dashboards sum over shards.
+	LabelShard = "shard"
 )
 
 // Checkpoint results (the result label of the checkpoint metrics).
@@ -83,6 +87,9 @@ type Config struct {
 	// CheckpointDurationBuckets are the buckets of the checkpoint duration
 	// histogram, in virtual seconds (default DefaultCheckpointDurationBuckets).
 	CheckpointDurationBuckets []float64
+	// Shard, if not "", labels every metric shard=Shard: the index of the
+	// shard of the fleet this process runs.
+	Shard string
 }
 
 // Metrics are nodesim's own metrics. Its methods may be called from any
@@ -118,6 +125,7 @@ type Metrics struct {
 	virtualSeconds    prometheus.Gauge
 	wallSeconds       prometheus.Gauge
 	speed             prometheus.Gauge
+	expectations      *prometheus.GaugeVec
 
 	locMu sync.RWMutex
 	loc   map[string]int // node name -> index in pools
@@ -219,9 +227,16 @@ func New(cfg Config) (*Metrics, error) {
 			Help: "Wall time since the simulation started, at the last barrier."}),
 		speed: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "sim", Name: "speed_ratio",
 			Help: "Virtual seconds per wall second since the simulation started."}),
+		expectations: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "expectation", Name: "passed",
+			Help: "1 if the scenario's expectation spec.expect[index] held, 0 if it failed; absent until it is decided."},
+			[]string{LabelIndex, LabelType}),
+	}
+	reg := cfg.Registerer
+	if cfg.Shard != "" {
+		reg = prometheus.WrapRegistererWith(prometheus.Labels{LabelShard: cfg.Shard}, reg)
 	}
 	for _, c := range m.collectors() {
-		if err := cfg.Registerer.Register(c); err != nil {
+		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register: %w", err)
 		}
 	}
@@ -235,7 +250,7 @@ func (m *Metrics) collectors() []prometheus.Collector {
 		m.leaseRenewals, m.leaseFailures, m.statusPosts, m.evictions, m.zoneState,
 		m.pods, m.podsBound, m.podsStarted, m.podsRejected, m.checkpoints, m.checkpointSeconds, m.restored,
 		m.faultsStarted, m.faultsEnded, m.records, m.apiRequests, m.apiSeconds, m.apiWriteBytes,
-		m.virtualSeconds, m.wallSeconds, m.speed,
+		m.virtualSeconds, m.wallSeconds, m.speed, m.expectations,
 	}
 }
 

@@ -39,6 +39,9 @@ func (f *faults) checkpoint(now time.Time, st scenarios.Step) {
 		return
 	}
 	nodeName := pod.Spec.NodeName
+	if !f.w.owns(nodeName) {
+		return // the pod's node is another shard's: that shard checkpoints it
+	}
 	f.w.engine.Trace(sim.Record{Event: sim.EventFaultStarted, Type: st.Do, Pod: st.Pod, Node: nodeName})
 	k, ok := f.w.observer.kubelets[nodeName]
 	if !ok || k.Entity() == nil || !k.Running() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -107,7 +108,10 @@ func (f *faults) schedule(ctx context.Context) error {
 		st, salt := st, fmt.Sprintf("timeline/%d", st.Index)
 		var targets []string
 		if nodeScoped[st.Do] {
-			targets = fleet.SelectNodesAt(st.Nodes, st.At, f.w.engine.Seed(), salt)
+			// Every shard chooses among the whole fleet, as one process
+			// would, and applies the step to its own nodes.
+			targets = slices.DeleteFunc(fleet.SelectNodesAt(st.Nodes, st.At, f.w.engine.Seed(), salt),
+				func(name string) bool { return !f.w.owns(name) })
 		}
 		f.w.engine.At(start.Add(st.At), func(now time.Time) { f.apply(now, st, targets, true) })
 		if st.For > 0 && reversible[st.Do] {
@@ -160,7 +164,9 @@ func (f *faults) apply(now time.Time, st scenarios.Step, targets []string, on bo
 		f.checkpoint(now, st)
 		return
 	case "restore":
-		f.restore(now, st)
+		if f.w.owns(st.Node) { // the shard of the node it restores to
+			f.restore(now, st)
+		}
 		return
 	}
 	for _, name := range targets {

@@ -122,11 +122,15 @@ type fleet struct {
 	clients   func(node string) (node.Clients, error)
 	traceFull bool
 	faults    *faults
-	kubelets  []*node.Kubelet
-	members   map[string]*member // by node name
-	sizes     map[string]int     // current node count by pool
-	next      int                // the next node's fleet index (for its addresses)
-	base      byte               // the second byte of the nodes' addresses
+	// owns says which nodes run here; the fleet's indices (addresses)
+	// count the others too, so that every node has the same address in
+	// whichever shard runs it.
+	owns     func(node string) bool
+	kubelets []*node.Kubelet
+	members  map[string]*member // by node name
+	sizes    map[string]int     // current node count by pool
+	next     int                // the next node's fleet index (for its addresses)
+	base     byte               // the second byte of the nodes' addresses
 	// stateDir holds every node's root dir; sockDir is the same folder
 	// under a path short enough to bind unix sockets in.
 	stateDir, sockDir string
@@ -176,7 +180,7 @@ func (m *member) close() {
 // long to set up, and an interrupt must not wait for it.
 func newFleet(ctx context.Context, sc *scenarios.Scenario, e *sim.Engine, clients func(string) (node.Clients, error), obs *observer, o worldOptions, f *faults) (*fleet, error) {
 	fl := &fleet{sc: sc, clients: clients, traceFull: o.traceFull, faults: f, sizes: map[string]int{},
-		members: map[string]*member{}, stateDir: o.stateDir}
+		members: map[string]*member{}, stateDir: o.stateDir, owns: f.w.owns}
 	if !sc.NoNodeEndpoints {
 		fl.endpoints = o.endpoints
 	}
@@ -248,11 +252,15 @@ func (fl *fleet) close() {
 	}
 }
 
-// start builds the i-th node of pool and starts its kubelet now.
+// start builds the i-th node of pool and starts its kubelet now, if it is
+// one of the fleet's own.
 func (fl *fleet) start(e *sim.Engine, obs *observer, pool scenarios.NodePool, i int) error {
 	name := pool.NodeName(i)
 	idx := fl.next
 	fl.next++
+	if !fl.owns(name) {
+		return nil
+	}
 	kc := kubeletConfig(pool)
 	ip := NodeAddress(idx)
 	var listenAddress net.IP // published where the kubelet API listens
@@ -438,6 +446,11 @@ func (fl *fleet) add(w *world, poolName string, count int) {
 		}
 		for range count {
 			i := fl.sizes[poolName]
+			if !fl.owns(pool.NodeName(i)) {
+				fl.next++ // another shard's node, with its address
+				fl.sizes[poolName] = i + 1
+				continue
+			}
 			w.engine.Trace(sim.Record{Event: sim.EventFaultStarted, Type: "addNodes", Node: pool.NodeName(i)})
 			if err := fl.start(w.engine, w.observer, pool, i); err != nil {
 				w.fail(err)
@@ -461,6 +474,10 @@ func (fl *fleet) remove(w *world, poolName string, count int) {
 				return
 			}
 			name := pool.NodeName(i)
+			if !fl.owns(name) {
+				fl.sizes[poolName] = i // another shard's node
+				continue
+			}
 			if k, ok := w.observer.kubelets[name]; ok {
 				k.Stop()
 			}

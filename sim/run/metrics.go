@@ -9,6 +9,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/nodesim/nodesim/scenarios"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/sim/metrics"
+	"github.com/nodesim/nodesim/sim/shard"
 )
 
 // MetricsFile is the final metrics of a run in OutDir, in the Prometheus
@@ -37,10 +40,11 @@ type runMetrics struct {
 	world    *world    // the world watched, once watch is called
 }
 
-// newRunMetrics registers nodesim's metrics for sc on a registry of their
-// own and, if ln is not nil, serves them with the API server's and etcd's
-// at ln's /metrics until close.
-func newRunMetrics(sc *scenarios.Scenario, ln net.Listener) (*runMetrics, error) {
+// newRunMetrics registers nodesim's metrics for sc (labelled with the
+// shard, when the fleet is sharded) on a registry of their own and, if ln
+// is not nil, serves them with the API server's and etcd's at ln's
+// /metrics until close.
+func newRunMetrics(sc *scenarios.Scenario, ln net.Listener, sh shard.Shard) (*runMetrics, error) {
 	pools := make([]metrics.Pool, 0, len(sc.NodePools))
 	for _, p := range sc.NodePools {
 		zone, ok := p.Labels[corev1.LabelFailureDomainBetaZone]
@@ -50,7 +54,11 @@ func newRunMetrics(sc *scenarios.Scenario, ln net.Listener) (*runMetrics, error)
 		pools = append(pools, metrics.Pool{Name: p.Name, Zone: zone})
 	}
 	reg := prometheus.NewRegistry()
-	m, err := metrics.New(metrics.Config{Registerer: reg, Pools: pools})
+	cfg := metrics.Config{Registerer: reg, Pools: pools}
+	if sh.Sharded() {
+		cfg.Shard = strconv.Itoa(sh.Index)
+	}
+	m, err := metrics.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +92,13 @@ func (rm *runMetrics) writeFile(path string) error {
 		rm.observeFleet(rm.world.engine.Now())
 	}
 	return writeFileAtomic(path, func(w io.Writer) error { return metrics.WriteText(w, rm.gatherer) })
+}
+
+// observeExpectation sets expectation i's gauge to its verdict.
+func (rm *runMetrics) observeExpectation(i int, r scenarios.Result) {
+	if rm != nil {
+		rm.metrics.ObserveExpectation(i, r.Type, r.Passed)
+	}
 }
 
 // traceWriter is the engine's trace writer with every record also counted:
@@ -153,6 +168,11 @@ func (rm *runMetrics) observeFleet(now time.Time) {
 	if err != nil {
 		return
 	}
+	// A shard counts its own nodes and the pods on them; the unscheduled
+	// pods are counted once, by the shard the empty node name hashes to,
+	// so that sums over shards count each once.
+	ns = slices.DeleteFunc(ns, func(n *corev1.Node) bool { return !w.owns(n.Name) })
+	ps = slices.DeleteFunc(ps, func(p *corev1.Pod) bool { return !w.owns(p.Spec.NodeName) })
 	rm.metrics.ObserveFleet(ns, ps)
 	rm.metrics.ObserveTime(now.Sub(w.engine.Start()), time.Since(rm.start))
 }

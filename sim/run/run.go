@@ -3,7 +3,6 @@ package run
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +18,7 @@ import (
 	"github.com/nodesim/nodesim/sim/apiserver"
 	"github.com/nodesim/nodesim/sim/kcm"
 	"github.com/nodesim/nodesim/sim/report"
+	"github.com/nodesim/nodesim/sim/shard"
 )
 
 // Options of a run.
@@ -97,7 +97,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	}
 	defer removeTmp()
 
-	rm, err := newRunMetrics(sc, opts.MetricsListener) // metrics hook: metrics.prom and /metrics
+	rm, err := newRunMetrics(sc, opts.MetricsListener, shard.Shard{}) // metrics hook: metrics.prom and /metrics
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (_ *Summary,
 	records := w.engine.Tracer().Records()
 	results := sc.Check(records, sc.Duration)
 	expectations := make([]Expectation, 0, len(results))
-	for _, r := range results {
+	for i, r := range results {
+		rm.observeExpectation(i, r) // metrics hook: nodesim_expectation_passed
 		event := sim.EventExpectationPassed
 		if !r.Passed {
 			event = sim.EventExpectationFailed
@@ -256,70 +257,6 @@ func describeMode(m os.FileMode) string {
 		return "a regular file"
 	}
 	return "a " + m.Type().String() + " file"
-}
-
-// ServeOptions are the settings of Serve.
-type ServeOptions struct {
-	// Pace holds virtual time to Pace x wall time.
-	Pace float64
-	// Start is the virtual time the fleet starts at.
-	Start time.Time
-	// MetricsListener, if set, serves /metrics; Serve closes it.
-	MetricsListener net.Listener
-	// StateDir holds every node's root dir (checkpoints, cri.sock,
-	// device-plugins/).
-	StateDir string
-	// Controllers is --controllers (nil: the scenario's, else every one).
-	Controllers []string
-}
-
-// Serve runs the scenario's fleet against backend at pace until ctx is
-// done, then stops it. The scenario's duration and timeline are ignored;
-// the control plane runs only on the embedded API server. metricsListener,
-// if not nil, serves /metrics until then; Serve closes it.
-func Serve(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, o ServeOptions) error {
-	if err := checkMemory(sc); err != nil {
-		return err
-	}
-	if o.StateDir != "" {
-		abs, err := filepath.Abs(o.StateDir)
-		if err != nil {
-			return &InputError{fmt.Errorf("state directory: %w", err)}
-		}
-		o.StateDir = abs
-	}
-	rm, err := newRunMetrics(sc, o.MetricsListener) // metrics hook: /metrics
-	if err != nil {
-		return err
-	}
-	defer rm.close()
-	server, embedded := backend.(*apiserver.Server)
-	serving := *sc
-	serving.Timeline = nil
-	wo := worldOptions{metrics: rm, stateDir: o.StateDir}
-	if embedded {
-		sel, err := selectControllers(sc, o.Controllers, kcm.DefaultControllers)
-		if err != nil {
-			return err
-		}
-		wo.endpoints, wo.controllers = server, &sel
-	}
-	w, err := newWorld(ctx, &serving, backend, sim.Config{Seed: sc.Seed, Pace: o.Pace, Start: o.Start, MaxWindow: 100 * time.Millisecond}, wo)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil // interrupted while starting: as interrupted later
-		}
-		return err
-	}
-	defer w.close()
-	err = w.engine.Run(w.ctx, o.Start.Add(100*365*24*time.Hour))
-	if w.err != nil {
-		return w.err
-	}
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
 }
 
 // selectControllers is the --controllers list given, else the scenario's

@@ -39,10 +39,16 @@ type world struct {
 	control  *controlPlane // nil against an external cluster
 	kcm      *kcm.ControllerManager
 	faults   *faults
-	ctx      context.Context
-	cancel   context.CancelFunc
-	informer informers.SharedInformerFactory
-	podIndex cache.Indexer
+	// owns says which of the scenario's nodes this process runs: all but
+	// in a shard of the fleet (serve --shard).
+	owns func(node string) bool
+	// othersWrite: the cluster's own controllers write the fleet's Nodes
+	// too (an external cluster), and the trace has what they changed.
+	othersWrite bool
+	ctx         context.Context
+	cancel      context.CancelFunc
+	informer    informers.SharedInformerFactory
+	podIndex    cache.Indexer
 
 	mu         sync.Mutex
 	dirtyNodes map[string]bool
@@ -70,6 +76,9 @@ type worldOptions struct {
 	// endpoints, when set, serves each node's kubelet API, CRI and device
 	// plugin sockets, trusted by this embedded API server.
 	endpoints *apiserver.Server
+	// owns, if set, says which of the scenario's nodes run here (a shard
+	// of the fleet); the others are another process's.
+	owns func(node string) bool
 }
 
 func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Backend, cfg sim.Config, o worldOptions) (_ *world, err error) {
@@ -86,7 +95,12 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 		}
 	}()
 	w := &world{sc: sc, engine: e, traffic: newTraffic(), tracker: newTracker(), ctx: ctx, cancel: cancel,
-		dirtyNodes: map[string]bool{}, dirtyPods: map[string]*podChange{}}
+		dirtyNodes: map[string]bool{}, dirtyPods: map[string]*podChange{}, owns: o.owns}
+	if w.owns == nil {
+		w.owns = func(string) bool { return true }
+	}
+	_, embedded := backend.(*apiserver.Server)
+	w.othersWrite = !embedded
 	w.observer = newObserver(w.tracker, e)
 	w.faults = newFaults(w)
 	w.traffic.fault = w.faults.roundTrip
@@ -275,6 +289,9 @@ func (w *world) afterBarriers(now time.Time) {
 	nodes, pods := w.dirtyNodes, w.dirtyPods
 	w.dirtyNodes, w.dirtyPods = map[string]bool{}, map[string]*podChange{}
 	w.mu.Unlock()
+	if w.othersWrite {
+		w.traceOthersWrites(sortedKeys(nodes))
+	}
 	if w.control != nil {
 		w.control.react(now, sortedKeys(nodes), pods)
 		if err := w.tracker.wait(); err != nil {
@@ -289,6 +306,27 @@ func (w *world) afterBarriers(now time.Time) {
 		w.mu.Unlock()
 	}
 	w.dispatch(now, pods)
+}
+
+// traceOthersWrites traces what changed on the fleet's nodes by writes
+// the simulation did not make (the cluster's node lifecycle controller's
+// taints and conditions, a person's cordon), from the watch, which has
+// every write so far at a barrier: the simulation's own writes are in the
+// observer's views already, so only the others' show.
+func (w *world) traceOthersWrites(names []string) {
+	lister := w.informer.Core().V1().Nodes().Lister()
+	for _, name := range names {
+		if _, ours := w.observer.views[name]; !ours {
+			continue
+		}
+		n, err := lister.Get(name)
+		if err != nil {
+			continue
+		}
+		for _, r := range w.observer.changes(n) {
+			w.engine.Trace(r)
+		}
+	}
 }
 
 // dispatch hands each changed pod's latest state to its node's kubelet, on

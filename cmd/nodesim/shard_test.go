@@ -1,0 +1,452 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/nodesim/nodesim/sim/shard"
+)
+
+// shardScenario is 300 nodes in three pools; its timeline cordons zone-c
+// for good, and it expects every node Ready.
+const shardScenario = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: shards}
+spec:
+  seed: 7
+  duration: 1h
+  nodePools:
+  - {name: zone-a, count: 100, labels: {topology.kubernetes.io/zone: zone-a}}
+  - {name: zone-b, count: 100, labels: {topology.kubernetes.io/zone: zone-b}}
+  - {name: zone-c, count: 100, labels: {topology.kubernetes.io/zone: zone-c}}
+  timeline:
+  - {at: 5s, do: cordon, nodes: {pool: zone-c}}
+  expect:
+  - condition: {type: Ready, status: "True"}
+    by: 30s
+`
+
+// shardLease is the shards' Lease duration in the test: renewed every 2 s.
+const shardLease = 8 * time.Second
+
+// TestShardsTakeOver runs a real cluster (`nodesim serve --nodes 0` with
+// kube-controller-manager's node lifecycle controller) and three shard
+// processes of a 300-node scenario against it, plus a standby for shard
+// 1: the 300 nodes are Ready, each registered once and run by the shard
+// its name hashes to, every shard applied the timeline to its own nodes
+// and reported its expectation, and the shard Leases are renewed. Then
+// shard 1's holder is killed (SIGKILL): its standby holds the Lease within
+// the Lease's duration and a few retries, and runs the same nodes on the
+// kubelet's restart path (no Node created again, their node Leases renewed
+// by it), all Ready.
+func TestShardsTakeOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nodesim processes")
+	}
+	tmp := t.TempDir()
+	kc := filepath.Join(tmp, "kubeconfig")
+	cluster := startNodesim(t, tmp, "serve", "--nodes", "0", "--write-kubeconfig", kc,
+		"--controllers", "*,-node-lifecycle,-taint-eviction,node-lifecycle-controller,taint-eviction-controller")
+	cluster.waitOutput(t, 30*time.Second, "nodesim: serving 0 virtual nodes")
+	client := clientFor(t, kc)
+
+	path := writeScenario(t, shardScenario)
+	shardArgs := func(i int) []string {
+		return []string{"serve", path, "--kubeconfig", kc, "--shard", fmt.Sprintf("%d/3", i),
+			"--shard-lease-duration", shardLease.String(), "--metrics-addr", "127.0.0.1:0"}
+	}
+	var shards []*nodesimProcess
+	for i := range 3 {
+		shards = append(shards, startNodesim(t, tmp, shardArgs(i)...))
+	}
+	shards[1].waitOutput(t, 30*time.Second, "holding Lease kube-node-lease/nodesim-shard-1-of-3")
+	standby := startNodesim(t, tmp, shardArgs(1)...)
+	standby.waitOutput(t, 30*time.Second, "waiting for Lease")
+
+	ctx := context.Background()
+	names := map[string]int{} // node -> its shard
+	for _, pool := range []string{"zone-a", "zone-b", "zone-c"} {
+		for i := range 100 {
+			name := fmt.Sprintf("%s-%03d", pool, i) // a pool of 100: three digits
+			names[name] = shard.Of(name, 3)
+		}
+	}
+	allReady := func() bool {
+		nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil || len(nodes.Items) != len(names) {
+			return false
+		}
+		for _, n := range nodes.Items {
+			if _, ok := names[n.Name]; !ok || !nodeReady(&n) {
+				return false
+			}
+		}
+		return true
+	}
+	waitFor(t, 45*time.Second, allReady)
+
+	// Each shard runs its own nodes, each node created once in all.
+	var registered, ready float64
+	for i, s := range shards {
+		m := s.scrape(t)
+		registered += m.sum("nodesim_fleet_nodes_registered_total", nil)
+		r := m.sum("nodesim_fleet_nodes", map[string]string{"ready": "True", "shard": fmt.Sprint(i)})
+		ready += r
+		want := 0
+		for _, sh := range names {
+			if sh == i {
+				want++
+			}
+		}
+		if int(r) != want {
+			t.Errorf("shard %d: %v of its nodes Ready on /metrics, want the %d it owns", i, r, want)
+		}
+		if !s.hasOutput(fmt.Sprintf("shard %d/3: serving %d of the 300 virtual nodes", i, want)) {
+			t.Errorf("shard %d does not say it serves its %d nodes:\n%s", i, want, s.output())
+		}
+	}
+	if registered != 300 || ready != 300 {
+		t.Errorf("over the shards' /metrics: %v nodes registered and %v Ready, want 300 each", registered, ready)
+	}
+	// The timeline: every shard cordoned its nodes of zone-c, and only those.
+	waitFor(t, 20*time.Second, func() bool {
+		nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false
+		}
+		for _, n := range nodes.Items {
+			if n.Spec.Unschedulable != strings.HasPrefix(n.Name, "zone-c-") {
+				return false
+			}
+		}
+		return true
+	})
+	// The expectation, decided in each shard over its own nodes.
+	for i, s := range shards {
+		s.waitOutput(t, 40*time.Second, "nodesim: expectation spec.expect[0] condition: passed: expected ")
+		m := s.scrape(t)
+		if v := m.sum("nodesim_expectation_passed", map[string]string{"index": "0", "type": "condition", "shard": fmt.Sprint(i)}); v != 1 {
+			t.Errorf("shard %d: nodesim_expectation_passed{index=\"0\"} = %v, want 1", i, v)
+		}
+	}
+	// The shard Leases are held by the three processes and renewed.
+	renewed := map[string]time.Time{}
+	for i := range 3 {
+		l, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, fmt.Sprintf("nodesim-shard-%d-of-3", i), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("_%d", shards[i].cmd.Process.Pid); l.Spec.HolderIdentity == nil || !strings.HasSuffix(*l.Spec.HolderIdentity, want) {
+			t.Errorf("Lease %s held by %v, want the shard's process (…%s)", l.Name, l.Spec.HolderIdentity, want)
+		}
+		renewed[l.Name] = l.Spec.RenewTime.Time
+	}
+	time.Sleep(shardLease / 2)
+	for name, before := range renewed {
+		l, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.Spec.RenewTime.After(before) {
+			t.Errorf("Lease %s not renewed in %s (renewTime %s)", name, shardLease/2, before)
+		}
+	}
+
+	// Kill shard 1's holder: the standby takes the shard over.
+	uids := nodeUIDs(t, client)
+	if err := shards[1].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	wantHolder := fmt.Sprintf("_%d", standby.cmd.Process.Pid)
+	// The Lease expires after its duration as the standby last saw it
+	// renewed; the standby retries every quarter of it, with jitter.
+	bound := shardLease + shardLease/4*22/10 + 2*time.Second
+	waitFor(t, bound+5*time.Second, func() bool {
+		l, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, "nodesim-shard-1-of-3", metav1.GetOptions{})
+		return err == nil && l.Spec.HolderIdentity != nil && strings.HasSuffix(*l.Spec.HolderIdentity, wantHolder)
+	})
+	if took := time.Since(killed); took > bound {
+		t.Errorf("the standby took over %s after the kill, want within %s (the Lease duration and the retries)", took, bound)
+	}
+	standby.waitOutput(t, 10*time.Second, "holding Lease kube-node-lease/nodesim-shard-1-of-3; starting its nodes")
+	takeover := time.Now()
+	// Its nodes are the standby's now: their node Leases renewed by it,
+	// and Ready.
+	waitFor(t, 20*time.Second, func() bool {
+		leases, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false
+		}
+		fresh := 0
+		for _, l := range leases.Items {
+			if sh, ok := names[l.Name]; ok && sh == 1 && l.Spec.RenewTime != nil && !l.Spec.RenewTime.Time.Before(takeover.Add(-time.Second)) {
+				fresh++
+			}
+		}
+		return fresh == countOf(names, 1) && allReady()
+	})
+	// No node registered twice: the same Node objects, and the standby
+	// created none (the kubelet's restart path).
+	if after := nodeUIDs(t, client); !equalMaps(uids, after) {
+		t.Errorf("Node objects changed over the take-over (a node registered again)")
+	}
+	m := standby.scrape(t)
+	if v := m.sum("nodesim_fleet_nodes_registered_total", nil); v != 0 {
+		t.Errorf("the standby created %v Nodes, want 0: they exist, and a restarted kubelet finds its own", v)
+	}
+	if v := m.sum("nodesim_fleet_nodes", map[string]string{"ready": "True"}); int(v) != countOf(names, 1) {
+		t.Errorf("the standby has %v of its nodes Ready, want %d", v, countOf(names, 1))
+	}
+
+	// SIGTERM stops the others cleanly, the Lease released first.
+	for _, p := range []*nodesimProcess{shards[0], shards[2], standby, cluster} {
+		p.stop(t)
+	}
+}
+
+func countOf(names map[string]int, shard int) int {
+	n := 0
+	for _, s := range names {
+		if s == shard {
+			n++
+		}
+	}
+	return n
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func nodeUIDs(t *testing.T, client kubernetes.Interface) map[string]string {
+	t.Helper()
+	nodes, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, n := range nodes.Items {
+		out[n.Name] = string(n.UID)
+	}
+	return out
+}
+
+func clientFor(t *testing.T, kubeconfig string) kubernetes.Interface {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
+// nodesimProcess is the test binary running as nodesim.
+type nodesimProcess struct {
+	cmd    *exec.Cmd
+	out    *lockedBuffer
+	exited chan error
+}
+
+// startNodesim starts nodesim with args, its TMPDIR tmp; it is killed at
+// the test's end if still running.
+func startNodesim(t *testing.T, tmp string, args ...string) *nodesimProcess {
+	t.Helper()
+	p := &nodesimProcess{cmd: exec.Command(os.Args[0], args...), out: &lockedBuffer{}, exited: make(chan error, 1)}
+	p.cmd.Env = append(os.Environ(), asNodesim+"=1", "TMPDIR="+tmp)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+func (p *nodesimProcess) output() string          { return p.out.String() }
+func (p *nodesimProcess) hasOutput(s string) bool { return strings.Contains(p.output(), s) }
+
+// waitOutput waits until the process has printed s.
+func (p *nodesimProcess) waitOutput(t *testing.T, d time.Duration, s string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !p.hasOutput(s) {
+		select {
+		case err := <-p.exited:
+			p.exited <- err
+			t.Fatalf("%v exited (%v) before printing %q:\n%s", p.cmd.Args[1:], err, s, p.output())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v did not print %q in %s:\n%s", p.cmd.Args[1:], s, d, p.output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and waits for exit status 0.
+func (p *nodesimProcess) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.exited:
+		p.exited <- err
+		if err != nil {
+			t.Errorf("%v: %v after SIGTERM, want exit 0:\n%s", p.cmd.Args[1:], err, p.output())
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("%v still running 30 s after SIGTERM", p.cmd.Args[1:])
+	}
+}
+
+var metricsAt = regexp.MustCompile(`nodesim: metrics at (http://\S+/metrics)`)
+
+// scrape reads the process's /metrics.
+func (p *nodesimProcess) scrape(t *testing.T) scraped {
+	t.Helper()
+	m := metricsAt.FindStringSubmatch(p.output())
+	if m == nil {
+		t.Fatalf("no metrics address in the output:\n%s", p.output())
+	}
+	resp, err := http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	mfs, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := scraped{}
+	for name, mf := range mfs {
+		for _, metric := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range metric.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			v := metric.GetGauge().GetValue() + metric.GetCounter().GetValue()
+			out[name] = append(out[name], sample{labels, v})
+		}
+	}
+	return out
+}
+
+type sample struct {
+	labels map[string]string
+	value  float64
+}
+
+type scraped map[string][]sample
+
+// sum adds the values of the family's series with all of labels.
+func (s scraped) sum(family string, labels map[string]string) float64 {
+	total := 0.0
+next:
+	for _, smp := range s[family] {
+		for k, v := range labels {
+			if smp.labels[k] != v {
+				continue next
+			}
+		}
+		total += smp.value
+	}
+	return total
+}
+
+// lockedBuffer is a bytes.Buffer safe for a process's output and the
+// test reading it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestShardFlagsExitTwoNamingTheFlag: --shard without --kubeconfig, or
+// with a value that is not I/N of a shard that exists, exits 2 naming the
+// flag, before anything starts.
+func TestShardFlagsExitTwoNamingTheFlag(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig") // never read: the flags are checked first
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--shard", "0/3"}, "--shard 0/3: requires --kubeconfig"},
+		{[]string{"--shard", "3/3", "--kubeconfig", kc}, `--shard "3/3": the shard index must be from 0 to 2`},
+		{[]string{"--shard", "x", "--kubeconfig", kc}, `--shard "x": must be I/N`},
+		{[]string{"--shard", "0/0", "--kubeconfig", kc}, `--shard "0/0": the shard count must be at least 1`},
+		{[]string{"--shard", "ordinal/x", "--kubeconfig", kc}, `--shard "ordinal/x"`},
+		{[]string{"--shard", "0/3", "--kubeconfig", kc, "--shard-lease-duration", "1s"}, "--shard-lease-duration 1s"},
+		{[]string{"--in-cluster", "--kubeconfig", kc}, "--in-cluster: give --kubeconfig or --in-cluster, not both"},
+		{[]string{"--in-cluster", "--shard", "0/3"}, "--in-cluster: in-cluster configuration"}, // not in a pod
+	} {
+		var stderr bytes.Buffer
+		args := append([]string{"serve", "--nodes", "3"}, tc.args...)
+		if code := runWithStderr(context.Background(), args, &stderr); code != exitBadInput || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("nodesim %s: exit %d, stderr %q; want 2 and %q", strings.Join(args, " "), code, stderr.String(), tc.want)
+		}
+	}
+	t.Setenv("POD_NAME", "nodesim-1")
+	var o serveOptions
+	o.shard, o.kubeconfig, o.leaseDuration = "ordinal/3", kc, 40*time.Second
+	if sh, lease, err := o.shardOptions(); err != nil || sh.String() != "1/3" || !strings.HasSuffix(lease.Identity, fmt.Sprintf("_%d", os.Getpid())) {
+		t.Errorf("--shard ordinal/3 in pod nodesim-1: %v, %+v, %v; want shard 1/3", sh, lease, err)
+	}
+}
