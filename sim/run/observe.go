@@ -89,6 +89,14 @@ func (o *observer) controllerWrote(resource string, obj metav1.Object) {
 	if o.nodeChanged != nil {
 		o.nodeChanged(n)
 	}
+	// The lifecycle controller reacts to every node update, whoever made
+	// it: a cordon gets its unschedulable taint at once, an uncordon loses
+	// it, not at the kubelet's next write.
+	if o.reconcile != nil {
+		if updated := o.reconcile(n); updated != nil {
+			o.controllerWrote("nodes", updated)
+		}
+	}
 }
 
 // changes compares node with the last write of it and returns what to
