@@ -63,7 +63,7 @@ tidy-check: ## go mod tidy leaves no diff
 
 bench: build ## the scale benchmarks: nodesim bench at 1k/5k/10k nodes, then the go benchmarks (Lease writes vs etcd, checkpoints, kubelet servers, the 3x1,000-node zone outage); about 30 min
 	./$(BIN) bench
-	./$(BIN) bench --scenario scenarios/bench/zone-outage-3x1000.yaml
+	./$(BIN) bench --scenario scenarios/scale/zone-outage-3x1000.yaml
 	$(GO) test -run '^$$' -bench . -benchtime 5s ./sim/apiserver/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./runtime/ ./node/ ./sim/run/
 

@@ -13,18 +13,18 @@ import (
 )
 
 // exampleFiles are the example scenarios shipped beside the package, and
-// bench's in bench/.
+// the scale ones in scale/ (bench --scenario's).
 func exampleFiles(t testing.TB) []string {
 	t.Helper()
 	files, err := filepath.Glob("*.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bench, err := filepath.Glob("bench/*.yaml")
+	scale, err := filepath.Glob("scale/*.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	files = append(files, bench...)
+	files = append(files, scale...)
 	if len(files) < 2 {
 		t.Fatalf("found %d example scenarios, want at least default.yaml and heartbeats-small.yaml", len(files))
 	}
