@@ -198,7 +198,7 @@ func (c *controlPlane) react(now time.Time, nodes []string, pods map[string]*pod
 	if c.scheduler == nil {
 		return
 	}
-	if err := c.w.tracker.wait(); err != nil {
+	if err := c.w.tracker.wait(c.w.ctx); err != nil {
 		c.w.fail(err)
 		return
 	}

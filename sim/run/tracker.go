@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"sync"
@@ -116,18 +117,23 @@ func (t *tracker) caughtUp() bool {
 	return true
 }
 
-// wait blocks until the watches caught up.
-func (t *tracker) wait() error {
+// wait blocks until the watches caught up, or ctx is done: a world that
+// stops stops its watches too, and a write made as they stopped would
+// never be seen; nothing waits for it then.
+func (t *tracker) wait(ctx context.Context) error {
 	deadline := time.Now().Add(catchUpTimeout)
-	timer := time.AfterFunc(catchUpTimeout, func() {
+	wakeUp := func() {
 		t.mu.Lock()
 		t.changed.Broadcast()
 		t.mu.Unlock()
-	})
+	}
+	timer := time.AfterFunc(catchUpTimeout, wakeUp)
 	defer timer.Stop()
+	stop := context.AfterFunc(ctx, wakeUp)
+	defer stop()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for !t.caughtUp() {
+	for !t.caughtUp() && ctx.Err() == nil {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("watches did not catch up with the writes in %s (written %v, seen %v)", catchUpTimeout, t.written, t.seen)
 		}

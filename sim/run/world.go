@@ -172,7 +172,7 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 		return nil, err
 	}
 	e.BeforeBarriers(func(time.Time) {
-		if err := w.tracker.wait(); err != nil {
+		if err := w.tracker.wait(w.ctx); err != nil {
 			w.fail(err)
 		}
 	})
@@ -281,7 +281,7 @@ func (w *world) podsOnNode(node string) []*corev1.Pod {
 // every write so far, the control plane reacts to what changed and the
 // kubelets get their pods, in a fixed order.
 func (w *world) afterBarriers(now time.Time) {
-	if err := w.tracker.wait(); err != nil {
+	if err := w.tracker.wait(w.ctx); err != nil {
 		w.fail(err)
 		return
 	}
@@ -294,7 +294,7 @@ func (w *world) afterBarriers(now time.Time) {
 	}
 	if w.control != nil {
 		w.control.react(now, sortedKeys(nodes), pods)
-		if err := w.tracker.wait(); err != nil {
+		if err := w.tracker.wait(w.ctx); err != nil {
 			w.fail(err)
 			return
 		}
