@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nodesim/nodesim/sim/apiserver"
 	simrun "github.com/nodesim/nodesim/sim/run"
 )
 
@@ -133,12 +132,7 @@ func benchScenario(cmd *cobra.Command, path string, seed *uint64, asJSON bool) e
 	}
 	r, err := simrun.BenchScenario(cmd.Context(), sc, seed)
 	if err != nil {
-		var se *apiserver.StartError
-		var ie *simrun.InputError
-		if errors.As(err, &se) || errors.As(err, &ie) {
-			return badInput(err)
-		}
-		return err
+		return runError(err)
 	}
 	out := cmd.OutOrStdout()
 	if asJSON {

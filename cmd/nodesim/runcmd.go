@@ -111,15 +111,7 @@ func (o *runOptions) run(cmd *cobra.Command, path string) error {
 		fmt.Fprintln(out)
 	}
 	if err != nil {
-		var se *apiserver.StartError
-		var ie *simrun.InputError
-		if errors.As(err, &se) || errors.As(err, &ie) {
-			return badInput(err)
-		}
-		// Exit status 1 is only for failed expectations: anything else
-		// (a disk that fills, an interrupt: see runWithStderr) is 2 or
-		// 130/143.
-		return err
+		return runError(err)
 	}
 	fmt.Fprintf(out, "%s: %d nodes, %s virtual in %.1fs (%.1fx), %d events; wrote %s\n",
 		sc.Name, summary.Nodes, sc.Duration, summary.WallSeconds, summary.Speedup, totalEvents(summary), opts.OutDir)
@@ -219,4 +211,17 @@ func listenMetrics(addr string, out io.Writer) (net.Listener, error) {
 		fmt.Fprintf(out, "nodesim: warning: metrics are served beyond this machine (%s), as --metrics-addr asked\n", ln.Addr())
 	}
 	return ln, nil
+}
+
+// runError is a failed run's error for the exit status: the user's to fix
+// (a start-up problem, bad input) is 2. Exit status 1 is only for failed
+// expectations: anything else (a disk that fills, an interrupt: see
+// runWithStderr) is 2 or 130/143 too.
+func runError(err error) error {
+	var se *apiserver.StartError
+	var ie *simrun.InputError
+	if errors.As(err, &se) || errors.As(err, &ie) {
+		return badInput(err)
+	}
+	return err
 }
