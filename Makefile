@@ -72,7 +72,7 @@ bench: build ## the scale benchmarks: nodesim bench at 1k/5k/10k nodes, then the
 FUZZTIME ?= 60s
 FUZZ_TARGETS := ./scenarios/:FuzzParse ./node/config/:FuzzLoad ./runtime/:FuzzReadArchive ./node/:FuzzKubeletAPIPath
 
-fuzz: ## run each fuzz target for FUZZTIME (60s); not part of make test
+fuzz: ## run each fuzz target for FUZZTIME (60s); .ci/run runs it after make test
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
