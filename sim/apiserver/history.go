@@ -13,7 +13,8 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// historyClock is the time the watch caches keep their history by.
+// historyClock is the time the watch caches keep their history by, and
+// etcd's compaction runs by (compactionClock).
 // kube-apiserver keeps at least 75 s of events per resource
 // (cacher.DefaultEventFreshDuration) by its own clock, which in a cluster
 // is the cluster's time. A simulation's cluster time is virtual: running
@@ -55,6 +56,49 @@ func (h *historyClock) followClock(c clock.PassiveClock) {
 // simulation starts; its clock must not go back.
 func (s *Server) FollowClock(c clock.PassiveClock) {
 	s.storage.history.followClock(c)
+}
+
+// compactionPoll is how often, in wall time, a compaction waiting on the
+// history clock looks at it: a few virtual seconds at the paces
+// simulations run, against the 5 minutes between compactions.
+const compactionPoll = 100 * time.Millisecond
+
+// compactionClock is the clock etcd's compactor waits on (it calls only
+// After): kube-apiserver compacts etcd every --etcd-compaction-interval of
+// its own clock, which in a cluster is the cluster's time. By the wall
+// clock alone, a simulation 10 times faster would keep 50 virtual minutes
+// of every Lease's and Node's revisions in etcd (its index on the heap,
+// its pages in the process's memory) where a cluster keeps 5 to 10, and
+// the heap would rise and fall with the compaction's phase. By the history
+// clock it compacts every 5 minutes of cluster time, and never less often
+// than kube-apiserver does by its own clock.
+type compactionClock struct {
+	clock.RealClock
+	history *historyClock
+	stop    <-chan struct{}
+}
+
+// After fires when the history clock has advanced by d, or never once
+// stop is closed.
+func (c compactionClock) After(d time.Duration) <-chan time.Time {
+	fired := make(chan time.Time, 1)
+	deadline := c.history.Now().Add(d)
+	go func() {
+		poll := time.NewTicker(compactionPoll)
+		defer poll.Stop()
+		for {
+			if now := c.history.Now(); !now.Before(deadline) {
+				fired <- now
+				return
+			}
+			select {
+			case <-poll.C:
+			case <-c.stop:
+				return
+			}
+		}
+	}()
+	return fired
 }
 
 // historyStore is a resource's store whose watch events carry the history

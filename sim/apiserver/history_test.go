@@ -93,3 +93,36 @@ func (s *timedWatchStore) Watch(_ context.Context, _ string, opts storage.ListOp
 	w.Add(obj)
 	return w, nil
 }
+
+// TestCompactionClockFollowsTheHistory: etcd's compactor waits for the
+// history clock (the simulation's time when it runs ahead), so it compacts
+// every 5 virtual minutes, and its wait ends when the storage stops.
+func TestCompactionClockFollowsTheHistory(t *testing.T) {
+	h := &historyClock{}
+	virtual := clocktesting.NewFakePassiveClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	h.followClock(virtual)
+	stop := make(chan struct{})
+	c := compactionClock{history: h, stop: stop}
+
+	fired := c.After(5 * time.Minute)
+	virtual.SetTime(virtual.Now().Add(4 * time.Minute))
+	select {
+	case <-fired:
+		t.Fatal("fired 4 virtual minutes into a wait of 5")
+	case <-time.After(3 * compactionPoll):
+	}
+	virtual.SetTime(virtual.Now().Add(time.Minute + time.Second))
+	select {
+	case <-fired:
+	case <-time.After(10 * time.Second):
+		t.Fatal("5 virtual minutes passed and the compaction still waits")
+	}
+
+	waiting := c.After(5 * time.Minute)
+	close(stop)
+	select {
+	case <-waiting:
+		t.Fatal("fired after stop")
+	case <-time.After(3 * compactionPoll):
+	}
+}

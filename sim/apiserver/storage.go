@@ -21,11 +21,11 @@ import (
 	"k8s.io/apiserver/pkg/storage/storagebackend/factory"
 	"k8s.io/apiserver/pkg/storage/value/encrypt/identity"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/utils/clock"
 )
 
 // compactionInterval is kube-apiserver's --etcd-compaction-interval: every
-// 5 minutes it compacts away the revisions older than the previous round.
+// 5 minutes (of the history clock: compactionClock) it compacts away the
+// revisions older than the previous round.
 const compactionInterval = 5 * time.Minute
 
 // inProcessStorage gives every resource the storage kube-apiserver builds
@@ -43,8 +43,10 @@ type inProcessStorage struct {
 	client    *kubernetes.Client
 	raw       *clientv3.Client
 	compactor etcd3Compactor
-	// history is the clock the watch caches keep their history by.
+	// history is the clock the watch caches keep their history by and
+	// the compactor runs by; stop ends the compactor's waits on it.
 	history *historyClock
+	stop    chan struct{}
 }
 
 // etcd3Compactor is the compactor the stores report their compacted
@@ -55,7 +57,7 @@ type etcd3Compactor interface {
 }
 
 // newInProcessStorage makes the in-process client of s, compacted every
-// compactionInterval of wall time, as kube-apiserver's.
+// compactionInterval of the history clock.
 func newInProcessStorage(s *etcdserver.EtcdServer) *inProcessStorage {
 	tracked := v3client.New(s)
 	tracked.KV = etcd3.NewETCDLatencyTracker(tracked.KV)
@@ -67,8 +69,9 @@ func newInProcessStorage(s *etcdserver.EtcdServer) *inProcessStorage {
 	// endpoint of their client for etcd's version; the in-process client
 	// has no endpoint, so the checker is shown the one it reaches.
 	etcdfeature.DefaultFeatureSupportChecker.CheckClient(context.Background(), inProcessEndpoint{tracked}, storage.RequestWatchProgress)
-	return &inProcessStorage{client: client, raw: v3client.New(s), history: &historyClock{},
-		compactor: etcd3.NewCompactor(tracked, compactionInterval, clock.RealClock{}, nil)}
+	history, stop := &historyClock{}, make(chan struct{})
+	return &inProcessStorage{client: client, raw: v3client.New(s), history: history, stop: stop,
+		compactor: etcd3.NewCompactor(tracked, compactionInterval, compactionClock{history: history, stop: stop}, nil)}
 }
 
 // inProcessEndpoint is an in-process client with a name for its endpoint,
@@ -156,6 +159,7 @@ func (p *inProcessStorage) decorate(cached bool, config *storagebackend.ConfigFo
 // close stops the compactor and the client; the stores are stopped by the
 // server's shutdown.
 func (p *inProcessStorage) close() {
+	close(p.stop)
 	p.compactor.Stop()
 	p.client.Close()
 	p.raw.Close()
