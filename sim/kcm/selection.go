@@ -116,6 +116,16 @@ func ParseControllers(list []string) (Selection, error) {
 // Model says whether nodesim's model name runs.
 func (s Selection) Model(name string) bool { return s.models[name] }
 
+// AnyModel says whether any of nodesim's models runs.
+func (s Selection) AnyModel() bool {
+	for _, on := range s.models {
+		if on {
+			return true
+		}
+	}
+	return false
+}
+
 // KubeControllerManager is kube-controller-manager's controllers that run,
 // sorted.
 func (s Selection) KubeControllerManager() []string { return slices.Clone(s.kcm) }

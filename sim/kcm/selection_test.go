@@ -43,6 +43,9 @@ func TestParseControllers(t *testing.T) {
 				t.Errorf("%v: model %s runs %v", c.list, m, s.Model(m))
 			}
 		}
+		if s.AnyModel() != (len(c.models) > 0) {
+			t.Errorf("%v: AnyModel %v with models %v", c.list, s.AnyModel(), c.models)
+		}
 		got := s.KubeControllerManager()
 		for _, name := range c.kcmHas {
 			if !slices.Contains(got, name) {

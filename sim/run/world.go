@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
@@ -142,7 +143,10 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 		// their history by it (apiserver.historyClock).
 		server.FollowClock(e.Clock())
 	}
-	if err := w.startInformers(ctx); err != nil {
+	// nodesim's models act on the whole cluster and need all of it; a
+	// shard that runs none keeps only its own part (shardView).
+	whole := o.owns == nil || o.controllers != nil && o.controllers.AnyModel()
+	if err := w.startInformers(ctx, whole); err != nil {
 		return nil, err
 	}
 	if embedded && o.controllers != nil {
@@ -198,11 +202,16 @@ func simClientConfig(base *restclient.Config, t *traffic) *restclient.Config {
 }
 
 // startInformers watches nodes, leases and pods (one watch each for the
-// whole fleet and control plane) and waits for their first list.
-func (w *world) startInformers(ctx context.Context) error {
-	w.informer = informers.NewSharedInformerFactory(w.client, 0)
+// whole fleet and control plane) and waits for their first list. Unless
+// whole, the watches keep the cluster as a shard needs it (shardView) and
+// Leases are not watched: nothing but nodesim's models reads them.
+func (w *world) startInformers(ctx context.Context, whole bool) error {
+	var opts []informers.SharedInformerOption
+	if !whole {
+		opts = append(opts, informers.WithTransform(w.shardView))
+	}
+	w.informer = informers.NewSharedInformerFactoryWithOptions(w.client, 0, opts...)
 	nodes := w.informer.Core().V1().Nodes().Informer()
-	leases := w.informer.Coordination().V1().Leases().Informer()
 	pods := w.informer.Core().V1().Pods().Informer()
 	if err := pods.AddIndexers(cache.Indexers{"spec.nodeName": func(obj any) ([]string, error) {
 		return []string{obj.(*corev1.Pod).Spec.NodeName}, nil
@@ -211,7 +220,6 @@ func (w *world) startInformers(ctx context.Context) error {
 	}
 	w.podIndex = pods.GetIndexer()
 	w.tracker.watch("nodes", nodes.GetStore())
-	w.tracker.watch("leases", leases.GetStore())
 	w.tracker.watch("pods", pods.GetStore())
 	// One handler per watch, so that the tracker hears of an event only
 	// after the dirty sets have it.
@@ -222,12 +230,16 @@ func (w *world) startInformers(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if _, err := leases.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { w.tracker.saw("leases", obj) },
-		UpdateFunc: func(_, obj any) { w.tracker.saw("leases", obj) },
-		DeleteFunc: func(obj any) { w.tracker.saw("leases", obj) },
-	}); err != nil {
-		return err
+	if whole {
+		leases := w.informer.Coordination().V1().Leases().Informer()
+		w.tracker.watch("leases", leases.GetStore())
+		if _, err := leases.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { w.tracker.saw("leases", obj) },
+			UpdateFunc: func(_, obj any) { w.tracker.saw("leases", obj) },
+			DeleteFunc: func(obj any) { w.tracker.saw("leases", obj) },
+		}); err != nil {
+			return err
+		}
 	}
 	if _, err := pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { w.podDirty(obj, false); w.tracker.saw("pods", obj) },
@@ -243,6 +255,30 @@ func (w *world) startInformers(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// shardView is what a shard's watches keep of an object (an informer
+// transform): its own nodes and the pods on them whole, and of every other
+// Node and bound Pod only what identifies it (name, UID, resource version,
+// a pod's node). A cluster of 100,000 nodes would otherwise be held in
+// every shard, the whole of it, whatever the shard's size.
+func (w *world) shardView(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *corev1.Node:
+		if !w.owns(o.Name) {
+			return &corev1.Node{ObjectMeta: nameOnly(o.ObjectMeta)}, nil
+		}
+	case *corev1.Pod:
+		if o.Spec.NodeName != "" && !w.owns(o.Spec.NodeName) {
+			return &corev1.Pod{ObjectMeta: nameOnly(o.ObjectMeta), Spec: corev1.PodSpec{NodeName: o.Spec.NodeName}}, nil
+		}
+	}
+	return obj, nil
+}
+
+// nameOnly is the part of an object's metadata that names it.
+func nameOnly(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: m.Namespace, Name: m.Name, UID: m.UID, ResourceVersion: m.ResourceVersion}
 }
 
 func (w *world) nodeDirty(obj any) {
