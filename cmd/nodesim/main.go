@@ -44,7 +44,36 @@ func main() {
 	sim.TuneGC()
 	ctx, stop := notifyContext(context.Background(), os.Stderr)
 	defer stop()
+	ctx, stopFatal := catchLibraryFatal(ctx)
+	defer stopFatal()
 	os.Exit(run(ctx, os.Args[1:]))
+}
+
+// libraryFatal is the cause of a context cancelled because a library
+// called klog.Fatal or klog.Exit: kube-apiserver does when a post-start
+// hook fails (its bootstrap RBAC roles not written within 30 s on an
+// overloaded machine, say).
+type libraryFatal struct{}
+
+func (libraryFatal) Error() string {
+	return "the embedded Kubernetes control plane failed to start or run (its log: --log-file)"
+}
+
+// catchLibraryFatal turns a library's klog.Fatal into the cancellation of
+// ctx with a libraryFatal cause, so that the command stops, cleans up and
+// exits 2 as for any start-up problem, instead of the process ending at
+// once with status 255 and what it made left behind. The goroutine that
+// called Fatal never returns from it.
+func catchLibraryFatal(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	klog.OsExit = func(int) {
+		cancel(libraryFatal{})
+		select {}
+	}
+	return ctx, func() {
+		klog.OsExit = os.Exit
+		cancel(nil)
+	}
 }
 
 // interrupted is the cause of a context cancelled by SIGINT or SIGTERM.
@@ -162,6 +191,11 @@ func runWithStderr(ctx context.Context, args []string, stderr io.Writer) int {
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var fatal libraryFatal
+	if errors.As(context.Cause(ctx), &fatal) {
+		printError(stderr, fatal)
+		return exitBadInput
 	}
 	var in interrupted
 	if errors.As(context.Cause(ctx), &in) {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/klog/v2"
 )
 
 // The test binary runs as nodesim itself when this variable is set (see
@@ -233,5 +235,31 @@ func TestServeInterruptedWhileStarting(t *testing.T) {
 				t.Errorf("--log-file: %v", err)
 			}
 		})
+	}
+}
+
+// TestLibraryFatalExitsCleanly: a library's klog.Fatal (kube-apiserver's,
+// when a post-start hook fails on an overloaded machine) stops the command
+// through its context, which cleans up and exits 2 with a message, instead
+// of ending the process at once with status 255.
+func TestLibraryFatalExitsCleanly(t *testing.T) {
+	ctx, stop := catchLibraryFatal(context.Background())
+	defer stop()
+	go klog.Fatal(`PostStartHook "rbac/bootstrap-roles" failed: unable to initialize roles: timed out waiting for the condition`)
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("klog.Fatal did not stop the command's context")
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	var stderr bytes.Buffer
+	if code := runWithStderr(ctx, []string{"run", "../../scenarios/default.yaml", "--out", out}, &stderr); code != exitBadInput {
+		t.Errorf("exit status %d, want %d; stderr:\n%s", code, exitBadInput, stderr.String())
+	}
+	if want := "nodesim: the embedded Kubernetes control plane failed"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the run left %s behind: %v", out, err)
 	}
 }
