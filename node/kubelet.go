@@ -116,7 +116,20 @@ func (k *Kubelet) PodCIDR() *net.IPNet { return k.cfg.PodCIDR }
 
 // SetNode updates the kubelet's view of its Node object after someone else
 // wrote it, as its node informer would.
-func (k *Kubelet) SetNode(node *corev1.Node) { k.node = node }
+func (k *Kubelet) SetNode(node *corev1.Node) { k.setNode(node) }
+
+// setNode keeps node as the kubelet's view of its Node, all but its managed
+// fields: the kubelet never sends them (a status patch is the difference
+// between this view and the next status), and they were a quarter of the
+// views' memory and marshalled twice for every status patch.
+func (k *Kubelet) setNode(node *corev1.Node) {
+	if node != nil && node.ManagedFields != nil {
+		trimmed := *node
+		trimmed.ManagedFields = nil
+		node = &trimmed
+	}
+	k.node = node
+}
 
 // Start starts the kubelet on en at en's current time: the status loop
 // (which registers the node first), the fast first-Ready update, the lease

@@ -366,3 +366,36 @@ func TestPressureHeldForTheTransitionPeriod(t *testing.T) {
 		t.Fatalf("disk pressure cleared at %v, want 7m..7m10.4s (posts %v)", cleared, changes)
 	}
 }
+
+// TestKubeletViewHasNoManagedFields: the kubelet keeps its Node without the
+// managed fields the API server returns, and never sends them: its status
+// patches are the same without them.
+func TestKubeletViewHasNoManagedFields(t *testing.T) {
+	h := newHarness(t, 0)
+	var patches []string
+	tracker := k8stesting.ObjectReaction(h.client.Tracker())
+	h.client.PrependReactor("*", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if p, ok := a.(k8stesting.PatchAction); ok {
+			patches = append(patches, string(p.GetPatch()))
+		}
+		handled, obj, err := tracker(a)
+		if n, ok := obj.(*corev1.Node); ok && err == nil {
+			n = n.DeepCopy()
+			n.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate}}
+			obj = n
+		}
+		return handled, obj, err
+	})
+	h.run(time.Minute)
+	if n := h.k.Node(); n == nil || n.ManagedFields != nil || findCondition(n.Status.Conditions, corev1.NodeReady) == nil {
+		t.Fatalf("the kubelet's view of its node: %+v", n)
+	}
+	if len(patches) == 0 {
+		t.Fatal("no status patch in a minute")
+	}
+	for _, p := range patches {
+		if strings.Contains(p, "managedFields") {
+			t.Errorf("a status patch carries managed fields: %s", p)
+		}
+	}
+}

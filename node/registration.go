@@ -52,7 +52,7 @@ func (k *Kubelet) tryRegisterWithAPIServer(p *sim.Proc, node *corev1.Node) bool 
 	ctx := k.ctx()
 	created, err := k.clients.Core.Nodes().Create(ctx, node, metav1.CreateOptions{})
 	if err == nil {
-		k.node = created
+		k.setNode(created)
 		k.en.Trace(sim.Record{Event: sim.EventNodeRegistered, Node: k.cfg.Name})
 		if k.observer != nil {
 			k.observer.NodeWritten(k.en, created)
@@ -70,14 +70,14 @@ func (k *Kubelet) tryRegisterWithAPIServer(p *sim.Proc, node *corev1.Node) bool 
 	requiresUpdate := reconcileCMADAnnotation(node, existing)
 	requiresUpdate = updateDefaultLabels(node, existing) || requiresUpdate
 	if !requiresUpdate {
-		k.node = existing
+		k.setNode(existing)
 		return true
 	}
 	updated, err := k.patchStatus(original, existing)
 	if err != nil {
 		return false
 	}
-	k.node = updated
+	k.setNode(updated)
 	if k.observer != nil {
 		k.observer.NodeWritten(k.en, updated)
 	}

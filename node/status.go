@@ -121,7 +121,8 @@ func (k *Kubelet) tryUpdateNodeStatus(p *sim.Proc, try int) error {
 		if err != nil {
 			return err
 		}
-		k.node, original = got, got
+		k.setNode(got)
+		original = k.node
 	}
 	if original == nil {
 		return errors.New("node not found")
@@ -158,7 +159,7 @@ func (k *Kubelet) patchNodeStatus(p *sim.Proc, original, node *corev1.Node, chan
 		return err
 	}
 	k.lastStatusReportTime = p.Now()
-	k.node = updated
+	k.setNode(updated)
 	if changed || k.cfg.TraceAllHeartbeats {
 		k.en.Trace(sim.Record{Event: sim.EventNodeStatusPosted, Node: k.cfg.Name})
 	}

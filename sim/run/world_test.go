@@ -53,3 +53,24 @@ func TestShardViewKeepsOwnPart(t *testing.T) {
 		t.Errorf("trimmed twice: %+v", again)
 	}
 }
+
+// TestModelViewTrimsManagedFields: the simulation's watches drop managed
+// fields, in the whole cluster and in a shard, and keep the rest.
+func TestModelViewTrimsManagedFields(t *testing.T) {
+	w := &world{owns: func(name string) bool { return name == "mine" }}
+	for _, whole := range []bool{true, false} {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "mine", Labels: map[string]string{"zone": "a"},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubelet"}}}}
+		got, err := w.modelView(whole)(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "mine", Labels: map[string]string{"zone": "a"}}}
+		if !equality.Semantic.DeepEqual(got, want) {
+			t.Errorf("whole %v: kept %+v, want %+v", whole, got, want)
+		}
+	}
+	if got, _ := w.modelView(false)(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "theirs", Labels: map[string]string{"zone": "a"}}}); got.(*corev1.Node).Labels != nil {
+		t.Errorf("a shard kept another shard's node whole: %+v", got)
+	}
+}
