@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	utilnet "k8s.io/apimachinery/pkg/util/net"
@@ -101,16 +102,25 @@ func (kp keyPair) tlsCertificate() tls.Certificate {
 // cluster network (--egress-selector-config-file) mapping one to the
 // other. Addresses without a route are dialled as they are.
 func (s *Server) RouteKubelet(nodeAddr, listenAddr string) {
-	s.kubeletRoutes.Store(nodeAddr, listenAddr)
+	s.cluster.routes.Store(nodeAddr, listenAddr)
 }
 
 // UnrouteKubelet forgets a route RouteKubelet made.
-func (s *Server) UnrouteKubelet(nodeAddr string) { s.kubeletRoutes.Delete(nodeAddr) }
+func (s *Server) UnrouteKubelet(nodeAddr string) { s.cluster.routes.Delete(nodeAddr) }
 
-// dialCluster is the egress dialer for the cluster network: kubelets
-// (nodes/proxy, pods/log, exec) and pods and services (proxy).
-func (s *Server) dialCluster(ctx context.Context, network, addr string) (net.Conn, error) {
-	if to, ok := s.kubeletRoutes.Load(addr); ok {
+// clusterNetwork is the egress to the cluster network: kubelets
+// (nodes/proxy, pods/log, exec) and pods and services (proxy). It is a
+// value of its own, not the Server's: client-go keeps the kubelet client's
+// transport, its dialer with it, in a process-wide cache for good (and its
+// certificate reloader running), so a dialer that held the Server kept all
+// of a stopped server alive, 61 MiB of heap each.
+type clusterNetwork struct {
+	// routes maps node addresses to their kubelets' listeners.
+	routes sync.Map
+}
+
+func (n *clusterNetwork) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if to, ok := n.routes.Load(addr); ok {
 		addr = to.(string)
 	}
 	return (&net.Dialer{Timeout: kubeletDialTimeout}).DialContext(ctx, network, addr)
@@ -121,12 +131,13 @@ func (s *Server) dialCluster(ctx context.Context, network, addr string) (net.Con
 const kubeletDialTimeout = 30 * time.Second
 
 // routeCluster makes the server dial the cluster network through
-// dialCluster.
+// s.cluster.
 func (s *Server) routeCluster(config *app.Config) {
+	dial := s.cluster.dial
 	config.KubeAPIs.Extra.KubeletClientConfig.Lookup = func(egressselector.NetworkContext) (utilnet.DialFunc, error) {
-		return s.dialCluster, nil
+		return dial, nil
 	}
 	proxy := config.KubeAPIs.ControlPlane.Extra.ProxyTransport.Clone()
-	proxy.DialContext = s.dialCluster
+	proxy.DialContext = dial
 	config.KubeAPIs.ControlPlane.Extra.ProxyTransport = proxy
 }

@@ -123,9 +123,8 @@ type Server struct {
 	authn        authenticator.Request
 	authz        authorizer.Authorizer
 	kubeletAuthn authenticator.Request
-	// kubeletRoutes maps node addresses to their kubelets' listeners
-	// (RouteKubelet).
-	kubeletRoutes sync.Map
+	// cluster is the server's way to kubelets (RouteKubelet).
+	cluster *clusterNetwork
 }
 
 var _ Backend = &Server{}
@@ -136,7 +135,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.complete(); err != nil {
 		return nil, err
 	}
-	s := &Server{done: make(chan struct{})}
+	s := &Server{done: make(chan struct{}), cluster: &clusterNetwork{}}
 	defer func() {
 		if err != nil {
 			s.Stop()
