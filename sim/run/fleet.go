@@ -109,10 +109,14 @@ func kubeletPorts(sc *scenarios.Scenario) []int32 {
 	return ports
 }
 
-// PodCIDR is the pod address range of the fleet's i-th node: a /24 of
-// 10.0.0.0/8, as a node IPAM controller would hand out.
+// PodCIDR is the pod address range of the fleet's i-th node: a /24, as a
+// node IPAM controller hands them out with its default
+// --node-cidr-mask-size, from 10.0.0.0/8 for the first 65,536 nodes and
+// on through 11.0.0.0/8, 12.0.0.0/8, ... for larger fleets (up to
+// scenarios.MaxNodes), as clusters that outgrow RFC 1918 space do: the
+// addresses are never routed, and no two nodes share one.
 func PodCIDR(i int) *net.IPNet {
-	return &net.IPNet{IP: net.IPv4(10, byte(i>>8), byte(i), 0).To4(), Mask: net.CIDRMask(24, 32)}
+	return &net.IPNet{IP: net.IPv4(10+byte(i>>16), byte(i>>8), byte(i), 0).To4(), Mask: net.CIDRMask(24, 32)}
 }
 
 // fleet is the scenario's virtual nodes.
