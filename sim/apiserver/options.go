@@ -71,6 +71,12 @@ func commandLine(cfg Config, files pkiFiles, etcdEndpoint string, port int) []st
 		"--default-not-ready-toleration-seconds=" + strconv.FormatInt(cfg.NotReadyTolerationSeconds, 10),
 		"--default-unreachable-toleration-seconds=" + strconv.FormatInt(cfg.UnreachableTolerationSeconds, 10),
 		"--cert-dir=" + filepath.Dir(files.ca),
+		// A stop waits 2 s, not the 60 s request timeout, for the
+		// connections of watches still open (kubectl get -w, a user's
+		// informers) before it closes them: the process is the whole
+		// cluster, and Ctrl-C ends it. Requests in flight finish first;
+		// the clients see what a restarting API server shows them.
+		"--shutdown-send-retry-after=true",
 	}
 }
 

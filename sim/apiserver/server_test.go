@@ -554,8 +554,19 @@ func TestStopRemovesTemporaryDirectory(t *testing.T) {
 	if fi, err := os.Stat(kc); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("kubeconfig %v %v", fi, err)
 	}
+	// A watch still open over the network (kubectl get -w, a user's
+	// informer) does not hold the stop for the 60 s request timeout.
+	w, err := clientFor(t, s.RESTConfig(), false).CoreV1().Namespaces().Watch(ctxT(t), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	start := time.Now()
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("Stop took %s with a watch open, want a few seconds", took.Round(time.Second))
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("%s still there after Stop: %v", dir, err)
