@@ -94,6 +94,23 @@ func DefaultControlPlane(version string) ControlPlane {
 	}
 }
 
+// ControllerManagerFlags are the kube-controller-manager flags of c's
+// node lifecycle settings: kube-controller-manager's own node lifecycle
+// controller, when it runs instead of nodesim's model (controllers), acts
+// as the scenario says the model would.
+func (c ControlPlane) ControllerManagerFlags() []string {
+	number := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	return []string{
+		"--node-monitor-period=" + c.NodeMonitorPeriod.String(),
+		"--node-monitor-grace-period=" + c.NodeMonitorGracePeriod.String(),
+		"--node-startup-grace-period=" + c.NodeStartupGracePeriod.String(),
+		"--node-eviction-rate=" + number(c.NodeEvictionRate),
+		"--secondary-node-eviction-rate=" + number(c.SecondaryNodeEvictionRate),
+		"--large-cluster-size-threshold=" + strconv.Itoa(c.LargeClusterSizeThreshold),
+		"--unhealthy-zone-threshold=" + number(c.UnhealthyZoneThreshold),
+	}
+}
+
 var controlPlaneSchema = schema{fields: []string{
 	"nodeMonitorPeriod", "nodeMonitorGracePeriod", "nodeStartupGracePeriod",
 	"nodeEvictionRate", "secondaryNodeEvictionRate", "largeClusterSizeThreshold", "unhealthyZoneThreshold",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -34,9 +35,9 @@ spec:
   seed: 7
   duration: 1h
   nodePools:
-  - {name: zone-a, count: 100, labels: {topology.kubernetes.io/zone: zone-a}}
-  - {name: zone-b, count: 100, labels: {topology.kubernetes.io/zone: zone-b}}
-  - {name: zone-c, count: 100, labels: {topology.kubernetes.io/zone: zone-c}}
+  - {name: zone-a, count: 100, labels: {topology.kubernetes.io/zone: zone-a}, kubeletConfig: {apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, nodeLeaseDurationSeconds: 10}}
+  - {name: zone-b, count: 100, labels: {topology.kubernetes.io/zone: zone-b}, kubeletConfig: {apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, nodeLeaseDurationSeconds: 10}}
+  - {name: zone-c, count: 100, labels: {topology.kubernetes.io/zone: zone-c}, kubeletConfig: {apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, nodeLeaseDurationSeconds: 10}}
   timeline:
   - {at: 5s, do: cordon, nodes: {pool: zone-c}}
   expect:
@@ -44,26 +45,43 @@ spec:
     by: 30s
 `
 
-// shardLease is the shards' Lease duration in the test: renewed every 2 s.
-const shardLease = 8 * time.Second
+// clusterScenario is the cluster's: no nodes, and a node lifecycle
+// controller that takes a node for Unknown 10 s after its last heartbeat
+// (the shards' node Leases are renewed every 2.5 s), well before a standby
+// can take a killed shard over (shardLease).
+const clusterScenario = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: cluster}
+spec:
+  duration: 1h
+  nodePools: []
+  controlPlane: {nodeMonitorPeriod: 1s, nodeMonitorGracePeriod: 10s}
+`
 
-// TestShardsTakeOver runs a real cluster (`nodesim serve --nodes 0` with
+// shardLease is the shards' Lease duration in the test (serve's default):
+// renewed every 10 s. A standby takes a killed shard over 28 s after the
+// kill at the earliest (its last renewal up to 12 s before, with jitter),
+// while the killed shard's nodes go Unknown after about 15 s.
+const shardLease = 40 * time.Second
+
+// TestShardsTakeOver runs a real cluster (`nodesim serve` of no nodes with
 // kube-controller-manager's node lifecycle controller) and three shard
 // processes of a 300-node scenario against it, plus a standby for shard
 // 1: the 300 nodes are Ready, each registered once and run by the shard
 // its name hashes to, every shard applied the timeline to its own nodes
 // and reported its expectation, and the shard Leases are renewed. Then
-// shard 1's holder is killed (SIGKILL): its standby holds the Lease within
-// the Lease's duration and a few retries, and runs the same nodes on the
-// kubelet's restart path (no Node created again, their node Leases renewed
-// by it), all Ready.
+// shard 1's holder is killed (SIGKILL): its nodes go Unknown (the
+// cluster's grace period is over before the shard's Lease is), its standby
+// holds the Lease within the Lease's duration and a few retries, and runs
+// the same nodes on the kubelet's restart path (no Node created again,
+// their node Leases renewed by it), all Ready again.
 func TestShardsTakeOver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nodesim processes")
 	}
 	tmp := t.TempDir()
 	kc := filepath.Join(tmp, "kubeconfig")
-	cluster := startNodesim(t, tmp, "serve", "--nodes", "0", "--write-kubeconfig", kc,
+	cluster := startNodesim(t, tmp, "serve", writeScenario(t, clusterScenario), "--write-kubeconfig", kc,
 		"--controllers", "*,-node-lifecycle,-taint-eviction,node-lifecycle-controller,taint-eviction-controller")
 	cluster.waitOutput(t, 30*time.Second, "nodesim: serving 0 virtual nodes")
 	client := clientFor(t, kc)
@@ -184,28 +202,35 @@ func TestShardsTakeOver(t *testing.T) {
 		}
 	}
 
-	// Kill shard 1's holder: the standby takes the shard over.
+	// Kill shard 1's holder: its nodes go Unknown, then the standby takes
+	// the shard over.
 	uids := nodeUIDs(t, client)
+	wentUnknown := watchUnknown(t, client, func(name string) bool { return names[name] == 1 })
 	if err := shards[1].cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
 	wantHolder := fmt.Sprintf("_%d", standby.cmd.Process.Pid)
-	// The Lease expires after its duration as the standby last saw it
-	// renewed; the standby retries every quarter of it, with jitter.
-	bound := shardLease + shardLease/4*22/10 + 2*time.Second
+	// The Lease expires its duration after the standby saw it renewed,
+	// which it sees at its next try; the standby tries every quarter of
+	// the duration, with 1.2 of jitter: it sees the last renewal up to 1.2
+	// quarters late, and takes the Lease up to 1.2 quarters after it
+	// expired.
+	bound := shardLease + shardLease/4*24/10 + 5*time.Second
 	waitFor(t, bound+5*time.Second, func() bool {
 		l, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, "nodesim-shard-1-of-3", metav1.GetOptions{})
 		return err == nil && l.Spec.HolderIdentity != nil && strings.HasSuffix(*l.Spec.HolderIdentity, wantHolder)
 	})
-	if took := time.Since(killed); took > bound {
+	took := time.Since(killed)
+	if took > bound {
 		t.Errorf("the standby took over %s after the kill, want within %s (the Lease duration and the retries)", took, bound)
 	}
+	t.Logf("the standby took over %s after the kill; %d of the shard's nodes had gone Unknown by then", took.Round(100*time.Millisecond), len(wentUnknown()))
 	standby.waitOutput(t, 10*time.Second, "holding Lease kube-node-lease/nodesim-shard-1-of-3; starting its nodes")
 	takeover := time.Now()
 	// Its nodes are the standby's now: their node Leases renewed by it,
 	// and Ready.
-	waitFor(t, 20*time.Second, func() bool {
+	waitFor(t, 40*time.Second, func() bool {
 		leases, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false
@@ -218,6 +243,10 @@ func TestShardsTakeOver(t *testing.T) {
 		}
 		return fresh == countOf(names, 1) && allReady()
 	})
+	if n := len(wentUnknown()); n != countOf(names, 1) {
+		t.Errorf("%d of the killed shard's %d nodes went Unknown, want all: the cluster's grace period is over before the standby takes over",
+			n, countOf(names, 1))
+	}
 	// No node registered twice: the same Node objects, and the standby
 	// created none (the kubelet's restart path).
 	if after := nodeUIDs(t, client); !equalMaps(uids, after) {
@@ -259,13 +288,46 @@ func equalMaps(a, b map[string]string) bool {
 	return true
 }
 
-func nodeReady(n *corev1.Node) bool {
+func nodeReady(n *corev1.Node) bool { return readyStatus(n) == corev1.ConditionTrue }
+
+func readyStatus(n *corev1.Node) corev1.ConditionStatus {
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
+			return c.Status
 		}
 	}
-	return false
+	return ""
+}
+
+// watchUnknown watches the Nodes from now on until the test ends; it
+// returns the names of those of interest it has seen with Ready Unknown.
+func watchUnknown(t *testing.T, client kubernetes.Interface, interest func(string) bool) func() map[string]bool {
+	t.Helper()
+	list, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := client.CoreV1().Nodes().Watch(context.Background(), metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	go func() {
+		for ev := range w.ResultChan() {
+			if n, ok := ev.Object.(*corev1.Node); ok && interest(n.Name) && readyStatus(n) == corev1.ConditionUnknown {
+				mu.Lock()
+				seen[n.Name] = true
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() map[string]bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(seen)
+	}
 }
 
 func nodeUIDs(t *testing.T, client kubernetes.Interface) map[string]string {
@@ -355,7 +417,15 @@ func (p *nodesimProcess) stop(t *testing.T) {
 			t.Errorf("%v: %v after SIGTERM, want exit 0:\n%s", p.cmd.Args[1:], err, p.output())
 		}
 	case <-time.After(30 * time.Second):
-		t.Errorf("%v still running 30 s after SIGTERM", p.cmd.Args[1:])
+		// SIGQUIT: the Go runtime prints every goroutine, which shows
+		// what the stop waits for.
+		p.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case err := <-p.exited:
+			p.exited <- err
+		case <-time.After(5 * time.Second):
+		}
+		t.Errorf("%v still running 30 s after SIGTERM:\n%s", p.cmd.Args[1:], p.output())
 	}
 }
 

@@ -223,12 +223,14 @@ func (c *controlPlane) podsChanged(now time.Time, pods map[string]*podChange) {
 }
 
 // startControllerManager runs kube-controller-manager's controllers that
-// sel chooses in process against server.
-func startControllerManager(ctx context.Context, server *apiserver.Server, sel kcm.Selection) (*kcm.ControllerManager, error) {
+// sel chooses in process against server, with the scenario's control plane
+// settings as their flags.
+func startControllerManager(ctx context.Context, server *apiserver.Server, sel kcm.Selection, settings scenarios.ControlPlane) (*kcm.ControllerManager, error) {
 	cfg, err := server.ControllerManagerConfig(sel.KubeControllerManager())
 	if err != nil {
 		return nil, err
 	}
+	cfg.Flags = settings.ControllerManagerFlags()
 	return kcm.Start(ctx, cfg)
 }
 

@@ -151,7 +151,7 @@ func newWorld(ctx context.Context, sc *scenarios.Scenario, backend apiserver.Bac
 		return nil, err
 	}
 	if embedded && o.controllers != nil {
-		if w.kcm, err = startControllerManager(ctx, server, *o.controllers); err != nil {
+		if w.kcm, err = startControllerManager(ctx, server, *o.controllers, sc.ControlPlane); err != nil {
 			return nil, err
 		}
 		defer func() {
