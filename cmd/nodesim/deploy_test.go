@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -83,8 +84,9 @@ func TestDeployManifests(t *testing.T) {
 	if err := clientcmd.WriteToFile(*cfg, saKubeconfig); err != nil {
 		t.Fatal(err)
 	}
+	shardLog := filepath.Join(tmp, "shard.log")
 	shardProc := startNodesim(t, tmp, "serve", writeScenario(t, deployScenario), "--kubeconfig", saKubeconfig, "--shard", "0/1",
-		"--shard-lease-duration", "8s")
+		"--shard-lease-duration", "8s", "--log-file", shardLog)
 	client := clientFor(t, kc)
 	ctx := context.Background()
 	waitFor(t, 40*time.Second, func() bool {
@@ -105,4 +107,15 @@ func TestDeployManifests(t *testing.T) {
 	}
 	shardProc.stop(t)
 	cluster.stop(t)
+	// Nothing the shard did was refused: the ClusterRole grants all it
+	// needs (a reflector refused a list or watch logs it and retries).
+	logged, err := os.ReadFile(shardLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(logged), "\n") {
+		if strings.Contains(line, "forbidden") {
+			t.Errorf("the shard was refused something deploy/rbac.yaml should grant: %s", line)
+		}
+	}
 }
