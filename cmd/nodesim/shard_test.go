@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -520,6 +521,8 @@ func TestShardFlagsExitTwoNamingTheFlag(t *testing.T) {
 		{[]string{"--shard", "0/3", "--kubeconfig", kc, "--shard-lease-duration", "1s"}, "--shard-lease-duration 1s"},
 		{[]string{"--in-cluster", "--kubeconfig", kc}, "--in-cluster: give --kubeconfig or --in-cluster, not both"},
 		{[]string{"--in-cluster", "--shard", "0/3"}, "--in-cluster: in-cluster configuration"}, // not in a pod
+		{[]string{"--kubeconfig", kc, "--pace", "10X"}, "--pace 10X: an external cluster runs in real time (1X)"},
+		{[]string{"--shard", "0/3", "--kubeconfig", kc, "--pace", "0.5X"}, "--pace 0.5X: an external cluster runs in real time (1X)"},
 	} {
 		var stderr bytes.Buffer
 		args := append([]string{"serve", "--nodes", "3"}, tc.args...)
@@ -532,5 +535,39 @@ func TestShardFlagsExitTwoNamingTheFlag(t *testing.T) {
 	o.shard, o.kubeconfig, o.leaseDuration = "ordinal/3", kc, 40*time.Second
 	if sh, lease, err := o.shardOptions(); err != nil || sh.String() != "1/3" || !strings.HasSuffix(lease.Identity, fmt.Sprintf("_%d", os.Getpid())) {
 		t.Errorf("--shard ordinal/3 in pod nodesim-1: %v, %+v, %v; want shard 1/3", sh, lease, err)
+	}
+}
+
+// TestShardThatLosesTheClusterStops: a shard cut off from the API server
+// cannot renew its Lease; after three quarters of its duration it stops its
+// nodes and exits with status 2, so that a standby (its pod restarted) can
+// take over once the Lease expires, with no two processes running the same
+// nodes.
+func TestShardThatLosesTheClusterStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nodesim processes")
+	}
+	tmp := t.TempDir()
+	kc := filepath.Join(tmp, "kubeconfig")
+	cluster := startNodesim(t, tmp, "serve", "--nodes", "0", "--write-kubeconfig", kc)
+	cluster.waitOutput(t, 30*time.Second, "nodesim: serving 0 virtual nodes")
+	lease := 8 * time.Second
+	sh := startNodesim(t, tmp, "serve", "--nodes", "5", "--kubeconfig", kc, "--shard", "0/1", "--shard-lease-duration", lease.String())
+	sh.waitOutput(t, 30*time.Second, "holding Lease kube-node-lease/nodesim-shard-0-of-1; starting its nodes")
+	if err := cluster.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-sh.exited:
+		sh.exited <- err
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != exitBadInput {
+			t.Errorf("the shard ended with %v, want exit status 2:\n%s", err, sh.output())
+		}
+		if !sh.hasOutput("nodesim: shard 0/1: lost Lease kube-node-lease/nodesim-shard-0-of-1; its nodes stopped") {
+			t.Errorf("the shard does not say it lost its Lease:\n%s", sh.output())
+		}
+	case <-time.After(lease + 20*time.Second):
+		t.Fatalf("the shard still runs %s after its API server went away:\n%s", lease+20*time.Second, sh.output())
 	}
 }
