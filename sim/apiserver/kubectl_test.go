@@ -13,6 +13,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nodesim/nodesim/internal/testtool"
 )
 
 // kubectl runs the real kubectl against the shared server with the
@@ -28,10 +30,7 @@ func kubectl(t *testing.T, args ...string) string {
 
 func kubectlCmd(t *testing.T, ctx context.Context, args ...string) *exec.Cmd {
 	t.Helper()
-	path, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Fatalf("kubectl is needed (the README's set-up installs it): %v", err)
-	}
+	path := testtool.Need(t, testtool.Kubectl)
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := testServer.WriteKubeconfig(kc); err != nil {
 		t.Fatal(err)
