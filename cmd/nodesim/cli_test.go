@@ -135,7 +135,7 @@ func TestServeWithNothingSaysHowToConnectAndWhatRuns(t *testing.T) {
 	cmd.SetArgs([]string{"serve"})
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
-	waitFor(t, 60*time.Second, func() bool { return strings.Contains(out.String(), "interrupt (Ctrl-C) to stop") })
+	waitFor(t, 60*time.Second, func() bool { return strings.Contains(out.String(), "nodesim: controllers: ") })
 	cancel()
 	// An interrupt while serve starts ends it as one later does.
 	if err := <-done; err != nil {
@@ -147,6 +147,9 @@ func TestServeWithNothingSaysHowToConnectAndWhatRuns(t *testing.T) {
 		"export KUBECONFIG=",
 		"running: the embedded API server (the Kubernetes v1.37",
 		"no virtual nodes: an empty cluster (give --nodes N or a scenario file",
+		"interrupt (Ctrl-C) to stop",
+		"nodesim: controllers: nodesim's models node-lifecycle, taint-eviction, workloads, scheduler; ",
+		"of kube-controller-manager's controllers (not node-lifecycle-controller, not taint-eviction-controller)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve's output lacks %q:\n%s", want, out.String())

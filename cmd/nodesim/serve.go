@@ -224,8 +224,7 @@ func (o *serveOptions) describe(out io.Writer, sc *scenarios.Scenario, pace floa
 		fmt.Fprintln(out, "nodesim: no kubeconfig written: to use kubectl, start with --write-kubeconfig PATH (for example `nodesim serve --write-kubeconfig ./kubeconfig`, then export KUBECONFIG=./kubeconfig)")
 	}
 	if !o.external() {
-		fmt.Fprintf(out, "nodesim: running: the embedded API server (the Kubernetes %s API), the node lifecycle and taint eviction controllers, the workloads and scheduler models\n",
-			version.Get().Kubernetes)
+		fmt.Fprintf(out, "nodesim: running: the embedded API server (the Kubernetes %s API) and the controllers below\n", version.Get().Kubernetes)
 	}
 	if sc.NodeCount() == 0 {
 		fmt.Fprintln(out, "nodesim: no virtual nodes: an empty cluster (give --nodes N or a scenario file for nodes)")

@@ -130,6 +130,38 @@ func (s Selection) AnyModel() bool {
 // sorted.
 func (s Selection) KubeControllerManager() []string { return slices.Clone(s.kcm) }
 
+// String says what runs, for people: nodesim's models, and
+// kube-controller-manager's controllers (named when there are a few, else
+// counted, with whether the two a model can stand for are among them).
+func (s Selection) String() string {
+	var models []string
+	for _, m := range Models {
+		if s.models[m] {
+			models = append(models, m)
+		}
+	}
+	parts := []string{"no models of nodesim's"}
+	if len(models) > 0 {
+		parts[0] = "nodesim's models " + strings.Join(models, ", ")
+	}
+	switch {
+	case len(s.kcm) == 0:
+		parts = append(parts, "none of kube-controller-manager's controllers")
+	case len(s.kcm) <= 6:
+		parts = append(parts, "kube-controller-manager's "+strings.Join(s.kcm, ", "))
+	default:
+		among := func(name string) string {
+			if slices.Contains(s.kcm, name) {
+				return name + " among them"
+			}
+			return "not " + name
+		}
+		parts = append(parts, fmt.Sprintf("%d of kube-controller-manager's controllers (%s, %s)",
+			len(s.kcm), among(names.NodeLifecycleController), among(names.TaintEvictionController)))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // suggest is ` (did you mean "x"?)` for the known name nearest to name,
 // if one is near.
 func suggest(name string, known []string) string {

@@ -1,6 +1,7 @@
 package kcm
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -68,6 +69,31 @@ func TestParseControllers(t *testing.T) {
 	} {
 		if _, err := ParseControllers(strings.Split(list, ",")); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", list, err, want)
+		}
+	}
+}
+
+// TestSelectionString: serve says what runs as --controllers chose it.
+func TestSelectionString(t *testing.T) {
+	for _, c := range []struct {
+		list []string
+		want string
+	}{
+		{DefaultRunControllers, "nodesim's models node-lifecycle, taint-eviction, workloads, scheduler; kube-controller-manager's serviceaccount-controller"},
+		{nil, "no models of nodesim's; none of kube-controller-manager's controllers"},
+		{[]string{"*", "-scheduler", "-node-lifecycle", "node-lifecycle-controller"},
+			"nodesim's models taint-eviction, workloads; %d of kube-controller-manager's controllers (node-lifecycle-controller among them, not taint-eviction-controller)"},
+	} {
+		s, err := ParseControllers(c.list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := c.want
+		if strings.Contains(want, "%d") {
+			want = fmt.Sprintf(want, len(s.KubeControllerManager()))
+		}
+		if got := s.String(); got != want {
+			t.Errorf("%v: %q, want %q", c.list, got, want)
 		}
 	}
 }

@@ -94,6 +94,11 @@ func serveNodes(ctx context.Context, sc *scenarios.Scenario, backend apiserver.B
 		}
 		wo.controllers = &sel
 	}
+	if wo.controllers != nil {
+		fmt.Fprintf(o.Log, "nodesim: controllers: %s\n", wo.controllers)
+	} else {
+		fmt.Fprintln(o.Log, "nodesim: controllers: none of nodesim's models; the cluster's own control plane acts on the nodes")
+	}
 	w, err := newWorld(ctx, sc, backend, sim.Config{Seed: sc.Seed, Pace: o.Pace, Start: o.Start, MaxWindow: 100 * time.Millisecond}, wo)
 	if err != nil {
 		if ctx.Err() != nil {
