@@ -111,6 +111,13 @@ func (c ControlPlane) ControllerManagerFlags() []string {
 	}
 }
 
+// MinNodeMonitorPeriod is the shortest nodeMonitorPeriod nodesim runs:
+// kube-controller-manager takes any positive period, but a nanosecond
+// would make the lifecycle model a billion passes over the fleet a virtual
+// second, a run that never ends (as node/config's
+// MinNodeStatusUpdateFrequency for the kubelet's loop).
+const MinNodeMonitorPeriod = time.Second
+
 var controlPlaneSchema = schema{fields: []string{
 	"nodeMonitorPeriod", "nodeMonitorGracePeriod", "nodeStartupGracePeriod",
 	"nodeEvictionRate", "secondaryNodeEvictionRate", "largeClusterSizeThreshold", "unhealthyZoneThreshold",
@@ -129,6 +136,11 @@ func (d *decoder) controlPlane(cp entry, path string, c *ControlPlane) {
 			}
 			if v <= 0 {
 				d.addf(e.value.Line, f, "must be more than 0")
+				continue
+			}
+			if e.key == "nodeMonitorPeriod" && v < MinNodeMonitorPeriod {
+				d.addf(e.value.Line, f, "must be at least %s, not %s: the lifecycle controller would check every node %d times a virtual second",
+					MinNodeMonitorPeriod, v, time.Second/v)
 				continue
 			}
 			switch e.key {

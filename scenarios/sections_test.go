@@ -134,6 +134,7 @@ func TestControlPlaneErrors(t *testing.T) {
 		{"not a mapping", head + "  controlPlane: 5s\n", 10, "spec.controlPlane", `must be a mapping, not "5s"`, 0},
 		{"unknown controller", head + "  controlPlane:\n    controllers: [\"*\", \"-schedulr\"]\n", 11, "spec.controlPlane.controllers", `unknown controller "schedulr" (did you mean "scheduler"?)`, 0},
 		{"zero period", head + "  controlPlane:\n    nodeMonitorPeriod: 0s\n", 11, "spec.controlPlane.nodeMonitorPeriod", "must be more than 0", 0},
+		{"period that never ends", head + "  controlPlane:\n    nodeMonitorPeriod: 1ns\n", 11, "spec.controlPlane.nodeMonitorPeriod", "must be at least 1s, not 1ns", 0},
 		{"negative grace period", head + "  controlPlane:\n    nodeMonitorGracePeriod: -40s\n", 11, "spec.controlPlane.nodeMonitorGracePeriod", "must be more than 0", 0},
 		{"grace period without unit", head + "  controlPlane:\n    nodeStartupGracePeriod: 60\n", 11, "spec.controlPlane.nodeStartupGracePeriod", `invalid duration "60"`, 0},
 		{"negative rate", head + "  controlPlane:\n    nodeEvictionRate: -0.1\n", 11, "spec.controlPlane.nodeEvictionRate", "must not be negative", 0},
