@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -206,7 +207,14 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	server, err := apiserver.Start(ctx, apiserver.Config{})
+	// The server's and the nodes' files in one temporary folder that a
+	// later process removes if this one is killed (TempDir).
+	tmp, removeTmp, err := TempDir("bench")
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer removeTmp()
+	server, err := apiserver.Start(ctx, apiserver.Config{Dir: filepath.Join(tmp, "apiserver")})
 	if err != nil {
 		return nil, err
 	}
@@ -220,13 +228,12 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		return nil, err
 	}
 
-	// The heartbeat path only: the nodes' runtimes keep their state in a
+	// The heartbeat path only: the nodes' runtimes keep their state in the
 	// temporary folder and serve no sockets.
-	stateDir, err := os.MkdirTemp("", "nodesim-bench-")
-	if err != nil {
+	stateDir := filepath.Join(tmp, "state")
+	if err := os.Mkdir(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	defer os.RemoveAll(stateDir)
 	// nodesim's models of the control plane, without kube-controller-manager's
 	// controllers: the measure is the heartbeats' cost to the API server.
 	models, err := kcm.ParseControllers(kcm.Models)
@@ -350,11 +357,12 @@ type ScenarioBenchResult struct {
 // starts, it measures the API server's Lease-update ceiling on the same
 // server.
 func BenchScenario(ctx context.Context, sc *scenarios.Scenario, seed *uint64) (*ScenarioBenchResult, error) {
-	out, err := os.MkdirTemp("", "nodesim-bench-")
+	tmp, removeTmp, err := TempDir("bench")
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	defer os.RemoveAll(out)
+	defer removeTmp()
+	out := filepath.Join(tmp, "out") // the run locks its own folder
 	var ceiling apiserver.LeaseCeiling
 	s, err := Run(ctx, sc, Options{OutDir: out, Seed: seed, BeforeFleet: func(server *apiserver.Server) error {
 		ceiling, err = server.MeasureLeaseUpdates(ctx, benchCeiling)
