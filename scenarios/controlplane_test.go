@@ -4,14 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
-	"k8s.io/kubernetes/cmd/kube-controller-manager/app"
-	"k8s.io/kubernetes/cmd/kube-controller-manager/app/options"
+	"github.com/nodesim/nodesim/sim/kcm"
 )
 
-// TestControllerManagerFlags: kube-controller-manager's own flag set takes
-// the scenario's node lifecycle settings and holds them afterwards, so its
-// node lifecycle controller acts as the scenario says.
+// TestControllerManagerFlags: kube-controller-manager's own flag set, as
+// sim/kcm parses it to start the controllers, takes the scenario's node
+// lifecycle settings and holds them afterwards, so its node lifecycle
+// controller acts as the scenario says.
 func TestControllerManagerFlags(t *testing.T) {
 	c := DefaultControlPlane("1.37")
 	c.NodeMonitorPeriod = 2 * time.Second
@@ -22,15 +21,8 @@ func TestControllerManagerFlags(t *testing.T) {
 	c.LargeClusterSizeThreshold = 7
 	c.UnhealthyZoneThreshold = 0.3
 
-	s, err := options.NewKubeControllerManagerOptions()
+	s, err := kcm.ParseFlags(c.ControllerManagerFlags())
 	if err != nil {
-		t.Fatal(err)
-	}
-	fs := pflag.NewFlagSet("kube-controller-manager", pflag.ContinueOnError)
-	for _, f := range s.Flags(app.KnownControllers(), app.ControllersDisabledByDefault(), app.ControllerAliases()).FlagSets {
-		fs.AddFlagSet(f)
-	}
-	if err := fs.Parse(c.ControllerManagerFlags()); err != nil {
 		t.Fatal(err)
 	}
 	got := s.NodeLifecycleController

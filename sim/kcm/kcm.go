@@ -54,16 +54,6 @@ func Start(ctx context.Context, cfg Config) (*ControllerManager, error) {
 	if len(cfg.Controllers) == 0 {
 		return &ControllerManager{done: closed()}, nil
 	}
-	s, err := options.NewKubeControllerManagerOptions()
-	if err != nil {
-		return nil, err
-	}
-	all, disabled, aliases := app.KnownControllers(), app.ControllersDisabledByDefault(), app.ControllerAliases()
-	fs := pflag.NewFlagSet("kube-controller-manager", pflag.ContinueOnError)
-	named := s.Flags(all, disabled, aliases)
-	for _, f := range named.FlagSets {
-		fs.AddFlagSet(f)
-	}
 	args := []string{
 		"--kubeconfig=" + cfg.Kubeconfig,
 		"--controllers=" + strings.Join(cfg.Controllers, ","),
@@ -73,14 +63,14 @@ func Start(ctx context.Context, cfg Config) (*ControllerManager, error) {
 		"--service-cluster-ip-range=" + cfg.ServiceClusterIPRange,
 		"--secure-port=0",
 	}
-	if err := fs.Parse(append(args, cfg.Flags...)); err != nil {
-		return nil, fmt.Errorf("kube-controller-manager flags: %w", err)
+	s, err := ParseFlags(append(args, cfg.Flags...))
+	if err != nil {
+		return nil, err
 	}
-	s.ParsedFlags = &named
 	if err := s.ComponentGlobalsRegistry.Set(); err != nil {
 		return nil, err
 	}
-	config, err := s.Config(ctx, all, disabled, aliases)
+	config, err := s.Config(ctx, app.KnownControllers(), app.ControllersDisabledByDefault(), app.ControllerAliases())
 	if err != nil {
 		return nil, fmt.Errorf("kube-controller-manager: %w", err)
 	}
@@ -113,6 +103,25 @@ func Start(ctx context.Context, cfg Config) (*ControllerManager, error) {
 		app.RunControllers(runCtx, controllerContext, controllers, app.ControllerStartJitter, c.ControllerShutdownTimeout)
 	}()
 	return m, nil
+}
+
+// ParseFlags parses args as kube-controller-manager parses its command
+// line, into its options.
+func ParseFlags(args []string) (*options.KubeControllerManagerOptions, error) {
+	s, err := options.NewKubeControllerManagerOptions()
+	if err != nil {
+		return nil, err
+	}
+	fs := pflag.NewFlagSet("kube-controller-manager", pflag.ContinueOnError)
+	named := s.Flags(app.KnownControllers(), app.ControllersDisabledByDefault(), app.ControllerAliases())
+	for _, f := range named.FlagSets {
+		fs.AddFlagSet(f)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("kube-controller-manager flags: %w", err)
+	}
+	s.ParsedFlags = &named
+	return s, nil
 }
 
 // Stop stops the controllers and waits for them.
